@@ -1,0 +1,47 @@
+"""Every Redis key, stream, consumer group, queue and task name the services meet at.
+
+Keys live under one namespace (default ``newswire``) so that several deployments, or several test
+runs, can share one Redis server without seeing each other's data.
+"""
+
+from dataclasses import dataclass
+
+TASK_TAG_ARTICLE = "extract.tag_article"
+QUEUE_EXTRACT = "extract"
+GROUP_STORE = "store"
+DEFAULT_NAMESPACE = "newswire"
+
+
+@dataclass(frozen=True)
+class Keys:
+    namespace: str = DEFAULT_NAMESPACE
+
+    @property
+    def tagged(self) -> str:
+        """Stream of tagged articles, written by extract, read by store's consumer group."""
+        return f"{self.namespace}:tagged"
+
+    @property
+    def events(self) -> str:
+        """Stream of committed changes that downstream consumers subscribe to."""
+        return f"{self.namespace}:events"
+
+    @property
+    def tagged_dead(self) -> str:
+        """Dead letters of store: tagged messages it could not accept, with the reason."""
+        return f"{self.namespace}:tagged:dead"
+
+    @property
+    def extract_dead(self) -> str:
+        """Dead letters of extract: tasks that kept failing, with their error."""
+        return f"{self.namespace}:extract:dead"
+
+    @property
+    def ingest_seen(self) -> str:
+        """Hash of article id to the last version that ingest queued."""
+        return f"{self.namespace}:ingest:seen"
+
+    @property
+    def celery_prefix(self) -> str:
+        """Prefix of every key Celery's Redis transport writes (queues, unacked, bindings)."""
+        return f"{self.namespace}:celery:"

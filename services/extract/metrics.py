@@ -1,0 +1,33 @@
+"""Extract's metrics. Workers are Celery prefork children, so these run in prometheus-client's
+multiprocess mode; gauges say how the per-process values combine."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+TASKS = Counter(
+    "newswire_extract_tasks_total",
+    "Tag tasks by outcome (ok, retried, failed, dead_lettered).",
+    ["outcome"],
+)
+IN_PROGRESS = Gauge("newswire_extract_tasks_in_progress", "Tag tasks running now.", multiprocess_mode="livesum")
+DURATION = Histogram(
+    "newswire_extract_task_duration_seconds",
+    "Time to tag one article and write it to the tagged stream.",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
+)
+MENTIONS = Counter("newswire_extract_mentions_total", "Entity mentions found, by type.", ["label"])
+LAST_SUCCESS = Gauge(
+    "newswire_extract_last_success_timestamp_seconds",
+    "When a tag task last succeeded.",
+    multiprocess_mode="max",
+)
+BACKEND = Gauge(
+    "newswire_extract_ner_backend_info",
+    "The NER backend and model each live worker process loaded (value 1).",
+    ["backend", "model"],
+    multiprocess_mode="livemax",
+)
+MODEL_LOAD = Histogram(
+    "newswire_extract_model_load_duration_seconds",
+    "Time to load the NER model in a worker process.",
+    buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120),
+)

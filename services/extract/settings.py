@@ -1,0 +1,27 @@
+from typing import Literal
+
+from pydantic import Field
+
+from services.common.settings import CommonSettings
+
+
+class ExtractSettings(CommonSettings):
+    ner_backend: Literal["transformers", "spacy"] = Field("transformers", description="Which NER backend to load.")
+    ner_model: str = Field(
+        "dslim/bert-base-NER",
+        description="transformers model: a local folder, or a hub id (baked into the image).",
+    )
+    ner_fallback: bool = Field(
+        True, description="Fall back to spaCy's en_core_web_sm when the transformers model fails to load."
+    )
+    ner_stride: int = Field(
+        64, ge=0, description="Tokens of overlap between windows of a text longer than the model's limit."
+    )
+    ner_min_score: float = Field(0.5, ge=0, le=1)
+    extract_concurrency: int = Field(1, ge=1, description="Worker processes (each loads the model once).")
+    extract_max_retries: int = Field(5, ge=0)
+    tagged_maxlen: int = Field(100_000, gt=0, description="Approximate cap on the tagged stream's length.")
+    extract_metrics_port: int = Field(9102, ge=0, le=65535)
+    extract_metrics_dir: str = Field(
+        "data/prometheus-extract", description="prometheus-client multiprocess directory for the workers."
+    )

@@ -1,0 +1,123 @@
+"""Turn a parsed feed entry into an :class:`Article`: pure functions, no I/O.
+
+An article's id is stable (canonical URL, else GUID, else a hash of its content), so the same story
+polled twice or carried by two feeds is one article; its version is a hash of the normalised
+content, so an edited story is a new version of the same article.
+"""
+
+import calendar
+import hashlib
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import lxml.html
+
+from services.common.schema import Article
+from services.ingest.feeds import Feed
+
+# Query parameters that only track the reader; dropping them makes one story one URL.
+_TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "mc_cid", "mc_eid", "igshid", "ref", "cmpid"})
+_BLOCK_TAGS = frozenset(
+    {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "figure"}
+)
+# A publication date further ahead than this is a broken feed clock, not a scheduled story.
+_MAX_FUTURE = timedelta(hours=6)
+
+
+def canonical_url(url: str, base: str | None = None) -> str:
+    """Absolute URL without fragment and tracking parameters, host lower-cased."""
+    absolute = urljoin(base, url.strip()) if base else url.strip()
+    parts = urlsplit(absolute)
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
+    ]
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
+
+
+def html_to_text(html: str) -> str:
+    """Readable plain text: block elements become paragraphs, whitespace is folded."""
+    if not html.strip():
+        return ""
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.lower() in _BLOCK_TAGS:
+            element.tail = "\n\n" + (element.tail or "")
+    paragraphs = (" ".join(p.split()) for p in root.text_content().split("\n\n"))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def _published(entry: dict[str, Any], fetched_at: datetime) -> tuple[datetime, bool]:
+    for key in ("published_parsed", "updated_parsed"):
+        parsed = entry.get(key)
+        if isinstance(parsed, time.struct_time):
+            when = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+            if when <= fetched_at + _MAX_FUTURE:
+                return when, False
+    return fetched_at, True
+
+
+def _body_html(entry: dict[str, Any]) -> str:
+    contents = entry.get("content") or []
+    html = [c.get("value", "") for c in contents if "html" in (c.get("type") or "text/html")]
+    return "\n".join(h for h in html if h) or entry.get("summary", "")
+
+
+def _authors(entry: dict[str, Any]) -> list[str]:
+    names = [a.get("name", "").strip() for a in entry.get("authors") or [] if isinstance(a, dict)]
+    names = [n for n in names if n] or ([entry["author"].strip()] if entry.get("author") else [])
+    return list(dict.fromkeys(names))
+
+
+def normalise(
+    entry: dict[str, Any],
+    feed: Feed,
+    fetched_at: datetime,
+    feed_link: str | None = None,
+    feed_language: str | None = None,
+) -> Article | None:
+    """The article for one entry, or None when the entry has neither link, GUID nor content."""
+    title = " ".join((entry.get("title") or "").split())
+    body_html = _body_html(entry)
+    body_text = html_to_text(body_html)
+    summary = html_to_text(entry.get("summary", ""))
+    link = entry.get("link")
+    url = canonical_url(link, feed_link) if link else ""
+    guid = (entry.get("id") or "").strip()
+    if url:
+        article_id = _digest("url", url)
+    elif guid:
+        article_id = _digest("guid", feed.outlet, guid)
+    elif title or body_text:
+        article_id = _digest("content", feed.outlet, title, body_text)
+    else:
+        return None
+    published_at, fallback = _published(entry, fetched_at)
+    authors = _authors(entry)
+    version = _digest(
+        json.dumps([title, url, authors, published_at.isoformat(), summary, body_text], ensure_ascii=False)
+    )
+    return Article(
+        id=article_id,
+        version=version,
+        feed=feed.name,
+        outlet=feed.outlet,
+        url=url or guid,
+        title=title,
+        authors=authors,
+        published_at=published_at,
+        published_at_is_fetch_time=fallback,
+        fetched_at=fetched_at,
+        summary=summary,
+        body_html=body_html,
+        body_text=body_text,
+        language=feed.language or feed_language or entry.get("language"),
+    )

@@ -1,0 +1,22 @@
+"""Which article versions ingest has already queued, kept in Redis so replicas and restarts agree."""
+
+import redis
+
+from services.common.schema import Article
+
+
+class SeenVersions:
+    def __init__(self, client: redis.Redis, key: str) -> None:
+        self._redis = client
+        self._key = key
+
+    def previous(self, articles: list[Article]) -> list[str | None]:
+        if not articles:
+            return []
+        values = self._redis.hmget(self._key, [a.id for a in articles])
+        return [v.decode() if isinstance(v, bytes) else v for v in values]
+
+    def mark_queued(self, article: Article) -> None:
+        """Call only after the article was queued: a crash in between queues it again, which the
+        idempotent store absorbs, whereas the other order could lose it."""
+        self._redis.hset(self._key, article.id, article.version)

@@ -1,0 +1,156 @@
+"""The store loop: read a batch, upsert it in one transaction, publish the outbox, acknowledge."""
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+
+import redis
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+
+from services.common.names import Keys
+from services.common.schema import TaggedArticle
+from services.store import metrics
+from services.store.consumer import Message, TaggedConsumer
+from services.store.repository import BatchResult, forget_outbox, pending_outbox, upsert_batch
+
+log = logging.getLogger(__name__)
+
+# The database or the network is away: wait and try the same batch again.
+TRANSIENT_DB = (OperationalError,)
+TRANSIENT_REDIS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
+MAX_BACKOFF_S = 30.0
+
+
+class Store:
+    def __init__(
+        self, engine: Engine, client: redis.Redis, consumer: TaggedConsumer, keys: Keys, events_maxlen: int
+    ) -> None:
+        self._engine = engine
+        self._redis = client
+        self._consumer = consumer
+        self._keys = keys
+        self._events_maxlen = events_maxlen
+
+    def run(self, stop: threading.Event) -> None:
+        backoff = 1.0
+        ready = False
+        while not stop.is_set():
+            try:
+                if not ready:
+                    self._consumer.ensure_group()
+                    self.publish_outbox()  # Changes a crash left committed but unpublished.
+                    ready = True
+                    log.info("consuming tagged articles", extra={"consumer": self._consumer.consumer})
+                self.step(stop)
+                backoff = 1.0
+            except TRANSIENT_REDIS as exc:
+                metrics.FAILURES.labels("redis").inc()
+                log.warning("redis unavailable, retrying", extra={"error": str(exc), "retry_in_s": backoff})
+                stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+            except TRANSIENT_DB as exc:
+                metrics.FAILURES.labels("database").inc()
+                log.warning(
+                    "database unavailable, retrying", extra={"error": str(exc).splitlines()[0], "retry_in_s": backoff}
+                )
+                stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    def step(self, stop: threading.Event) -> int:
+        """One batch: messages taken over from a dead consumer first, else this consumer's own."""
+        messages = self._consumer.claim_stale() or self._consumer.read()
+        if messages:
+            self.handle(messages)
+        pending, lag = self._consumer.backlog()
+        metrics.PENDING.set(pending)
+        metrics.LAG.set(lag)
+        return len(messages)
+
+    def handle(self, messages: list[Message]) -> None:
+        batch: list[tuple[Message, TaggedArticle]] = []
+        for message in messages:
+            try:
+                batch.append((message, TaggedArticle.model_validate_json(message.fields.get("payload", ""))))
+            except ValidationError as exc:
+                reason = f"invalid tagged article: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"
+                self._consumer.dead_letter(message, reason)
+                metrics.MESSAGES.labels("dead_lettered").inc()
+                log.error("message dead-lettered", extra={"entry": message.entry_id, "reason": reason})
+        if not batch:
+            return
+        try:
+            self._commit([t for _, t in batch])
+        except TRANSIENT_DB:
+            raise
+        except (DBAPIError, SQLAlchemyError) as exc:
+            # Something in the batch is unstorable: store the rest one by one, dead-letter the culprit.
+            log.warning("batch failed, retrying message by message", extra={"error": str(exc).splitlines()[0]})
+            metrics.FAILURES.labels("rejected").inc()
+            for message, tagged in batch:
+                try:
+                    self._commit([tagged])
+                except TRANSIENT_DB:
+                    raise
+                except (DBAPIError, SQLAlchemyError) as single:
+                    self._consumer.dead_letter(message, f"database rejected it: {str(single).splitlines()[0]}")
+                    metrics.MESSAGES.labels("dead_lettered").inc()
+                    continue
+                self._consumer.ack([message.entry_id])
+            return
+        self._consumer.ack([m.entry_id for m, _ in batch])
+
+    def _commit(self, batch: list[TaggedArticle]) -> BatchResult:
+        metrics.IN_PROGRESS.inc()
+        started = time.monotonic()
+        try:
+            with self._engine.begin() as connection:
+                result = upsert_batch(connection, batch)
+        finally:
+            metrics.IN_PROGRESS.dec()
+        metrics.COMMIT.observe(time.monotonic() - started)
+        metrics.BATCH_SIZE.observe(len(batch))
+        metrics.LAST_SUCCESS.set_to_current_time()
+        metrics.UPSERTS.labels("article", "insert").inc(result.articles_inserted)
+        metrics.UPSERTS.labels("article", "update").inc(result.articles_updated)
+        metrics.UPSERTS.labels("mention", "insert").inc(result.mentions_inserted)
+        metrics.MESSAGES.labels("stored").inc(len(result.changes))
+        metrics.MESSAGES.labels("unchanged").inc(len(batch) - len(result.changes))
+        now = datetime.now(UTC)
+        changed = {c.id for c in result.changes}
+        for tagged in batch:
+            if tagged.article.id in changed:
+                metrics.FROM_PUBLICATION.observe(max(0.0, (now - tagged.article.published_at).total_seconds()))
+                metrics.FROM_FETCH.observe(max(0.0, (now - tagged.article.fetched_at).total_seconds()))
+        if result.changes:
+            log.info(
+                "batch committed",
+                extra={
+                    "messages": len(batch),
+                    "inserted": result.articles_inserted,
+                    "updated": result.articles_updated,
+                    "mentions": result.mentions_inserted,
+                },
+            )
+        self.publish_outbox()
+        return result
+
+    def publish_outbox(self) -> int:
+        """Publish committed changes, then forget them. A crash between the two publishes them again
+        on restart: consumers see each change at least once and can drop repeats by ``event_id``."""
+        published = 0
+        while True:
+            with self._engine.connect() as connection:
+                pending = pending_outbox(connection)
+            if not pending:
+                return published
+            pipe = self._redis.pipeline(transaction=False)
+            for _, payload in pending:
+                pipe.xadd(self._keys.events, {"payload": payload}, maxlen=self._events_maxlen, approximate=True)
+            pipe.execute()
+            with self._engine.begin() as connection:
+                forget_outbox(connection, [row_id for row_id, _ in pending])
+            published += len(pending)
+            metrics.EVENTS.inc(len(pending))
