@@ -102,6 +102,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         # Gossip and mingle only slow the start and chatter; nothing here uses them.
         "--without-gossip",
         "--without-mingle",
+        "--quiet",
     ]
     os.execv(sys.executable, argv)
     return 0  # not reached

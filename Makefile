@@ -1,0 +1,55 @@
+# Newswire: `make run` sets up and stores the bundled sample feeds; `make test` sets up and runs
+# every check. Both start from nothing on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export PYTHON := $(PY)
+
+.PHONY: help setup run run-forever services test lint typecheck unit integration e2e clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s '	'
+
+setup: $(STAMP)  ## create .venv and install Newswire with every service and the dev tools
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Newswire needs Python 3.11 or newer as $(PYTHON) (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	@# torch first, pinned: any other requirement would pull a CUDA build of several gigabytes.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[ingest,extract,store,dev]"
+	touch $(STAMP)
+
+services: setup  ## make sure Redis answers (starting a local one if needed)
+	@scripts/ensure-redis
+
+run: setup services  ## poll the bundled sample feeds once, tag and store them in SQLite
+	$(BIN)/newswire run --once --feeds samples/feeds.yaml
+	@echo
+	@echo "Done. To run continuously on the real outlets' feeds:  $(BIN)/newswire run --feeds feeds.yaml"
+	@echo "Browse the data:  sqlite3 data/newswire.db 'select outlet, title from articles'"
+
+run-forever: setup services  ## run continuously on the real feeds (Ctrl-C stops)
+	$(BIN)/newswire run --feeds feeds.yaml
+
+lint: setup
+	$(BIN)/ruff check services tests
+	$(BIN)/ruff format --check services tests
+
+typecheck: setup
+	$(BIN)/mypy
+
+test: setup services  ## lint, types, unit, integration and end-to-end tests
+	@scripts/ensure-postgres
+	$(MAKE) --no-print-directory lint typecheck
+	$(BIN)/pytest
+
+unit: setup  ## only the tests that need no servers
+	$(BIN)/pytest tests/unit
+
+clean:  ## remove the virtual environment and local data
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
