@@ -88,6 +88,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         sys.executable,
         "-m",
         "celery",
+        "--quiet",  # no banner: `newswire run` shows one stream of log lines
         "-A",
         "services.extract.celery_app",
         "worker",
@@ -102,7 +103,6 @@ def cmd_extract(args: argparse.Namespace) -> int:
         # Gossip and mingle only slow the start and chatter; nothing here uses them.
         "--without-gossip",
         "--without-mingle",
-        "--quiet",
     ]
     os.execv(sys.executable, argv)
     return 0  # not reached

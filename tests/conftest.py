@@ -5,10 +5,12 @@ afterwards, so test runs (and developers sharing a machine) never see each other
 that does not answer fails the test: it is never a reason to skip.
 """
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -74,3 +76,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(request.getfixturevalue("sqlite_url"))
     return str(request.getfixturevalue("pg_url"))
+
+
+def stream_fields(client: redis.Redis, key: str) -> list[dict[str, str]]:
+    """Every entry of a stream, its fields decoded."""
+    entries: Any = client.xrange(key)
+    return [{k.decode(): v.decode() for k, v in fields.items()} for _, fields in entries]
+
+
+def stream_payloads(client: redis.Redis, key: str) -> list[dict[str, Any]]:
+    """The JSON ``payload`` field of every entry of a stream."""
+    return [json.loads(fields["payload"]) for fields in stream_fields(client, key)]

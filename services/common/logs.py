@@ -59,5 +59,5 @@ def setup(service: str, level: str = "INFO", fmt: str = "text") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Libraries that log every request at INFO drown the pipeline's own lines.
-    for noisy in ("httpx", "httpcore", "urllib3", "filelock", "huggingface_hub"):
+    for noisy in ("httpx", "httpcore", "urllib3", "filelock", "huggingface_hub", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

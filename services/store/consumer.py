@@ -78,18 +78,18 @@ class TaggedConsumer:
         return _decode(entries)
 
     def read(self) -> list[Message]:
-        start = "0" if self._own_pending else ">"
-        response: Any = self._redis.xreadgroup(
-            self._group,
-            self.consumer,
-            {self._keys.tagged: start},
-            count=self._batch,
-            block=None if self._own_pending else self._block_ms,
-        )
-        messages = _decode(response[0][1]) if response else []
-        if self._own_pending and not messages:
+        if self._own_pending:
+            response: Any = self._redis.xreadgroup(
+                self._group, self.consumer, {self._keys.tagged: "0"}, count=self._batch
+            )
+            messages = _decode(response[0][1]) if response else []
+            if messages:
+                return messages
             self._own_pending = False
-        return messages
+        response = self._redis.xreadgroup(
+            self._group, self.consumer, {self._keys.tagged: ">"}, count=self._batch, block=self._block_ms
+        )
+        return _decode(response[0][1]) if response else []
 
     def ack(self, entry_ids: list[str]) -> None:
         if entry_ids:

@@ -1,5 +1,6 @@
 """Engines for the two supported databases, and schema migration through Alembic."""
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 class SchemaOutOfDateError(Exception):
@@ -54,7 +56,11 @@ def _alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    before = current_revision(engine)
     command.upgrade(_alembic_config(engine), revision)
+    after = current_revision(engine)
+    if after != before:
+        log.info("database schema migrated", extra={"from": before or "empty", "to": after})
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -1,0 +1,80 @@
+"""`newswire run --once --json` as a user runs it: a subprocess with a real Celery worker, real
+Redis, and each database."""
+
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import select
+
+from services.common.names import Keys
+from services.store import database
+from services.store.tables import articles, mentions
+from tests.conftest import stream_payloads
+from tests.e2e.conftest import newswire, summary
+
+pytestmark = pytest.mark.e2e
+
+
+def _stored(db_url: str) -> tuple[list[str], list[tuple[str, str, str]]]:
+    engine = database.make_engine(db_url)
+    with engine.connect() as connection:
+        outlets = sorted(connection.execute(select(articles.c.outlet)).scalars())
+        found = [
+            (row.article_id, row.text, row.label)
+            for row in connection.execute(select(mentions.c.article_id, mentions.c.text, mentions.c.label))
+        ]
+    engine.dispose()
+    return outlets, found
+
+
+def test_samples_on_sqlite_through_the_transformers_backend_then_nothing_new(
+    service_env: dict[str, str], sqlite_url: str, tiny_model: Path, redis_url: str, namespace: str
+) -> None:
+    env = {**service_env, "NEWSWIRE_NER_MODEL": str(tiny_model)}
+
+    first = summary(newswire("run", "--once", "--json", "--db", sqlite_url, env=env))
+
+    assert first["feeds"] == 3 and first["feeds_failed"] == 0
+    assert first["articles_new"] == 3 and first["articles_stored"] == 3
+    assert first["mentions"] > 0 and first["db_articles"] == 3
+    outlets, found = _stored(sqlite_url)
+    assert outlets == ["Associated Press", "Radio Free Asia", "The Irrawaddy"]
+    # The tiny model knows "Naw Bu" and "Myitkyina": proof the transformers path tagged the text.
+    assert {(text.lower(), label) for _, text, label in found} >= {("naw bu", "PER"), ("myitkyina", "LOC")}
+    events = stream_payloads(redis.Redis.from_url(redis_url), Keys(namespace).events)
+    assert [e["kind"] for e in events] == ["article.upserted"] * 3
+
+    second = summary(newswire("run", "--once", "--json", "--db", sqlite_url, env=env))
+
+    assert second["articles_new"] == 0 and second["articles_unchanged"] == 3
+    assert (second["db_articles"], second["db_mentions"]) == (3, first["db_mentions"])
+    assert redis.Redis.from_url(redis_url).xlen(Keys(namespace).events) == 3
+
+
+def test_samples_on_postgresql_with_the_offline_spacy_fallback(service_env: dict[str, str], pg_url: str) -> None:
+    # The default hub model is not on this machine: run must say so and fall back to spaCy.
+    result = newswire("run", "--once", "--json", "--db", pg_url, env=service_env)
+    first = summary(result)
+
+    assert "offline spaCy backend" in result.stderr
+    assert (first["articles_new"], first["articles_stored"], first["db_articles"]) == (3, 3, 3)
+    outlets, found = _stored(pg_url)
+    assert len(outlets) == 3
+    assert ("Myitkyina", "LOC") in {(text, label) for _, text, label in found}
+
+    again = summary(newswire("run", "--once", "--json", "--db", pg_url, env=service_env))
+    assert (again["articles_new"], again["db_articles"], again["db_mentions"]) == (0, 3, first["db_mentions"])
+
+
+def test_run_refuses_when_the_fallback_is_forbidden(service_env: dict[str, str], sqlite_url: str) -> None:
+    env = {**service_env, "NEWSWIRE_NER_FALLBACK": "false"}
+    result = newswire("run", "--once", "--db", sqlite_url, env=env, timeout=120)
+    assert result.returncode == 2
+    assert "NEWSWIRE_NER_FALLBACK=false" in result.stderr
+
+
+def test_run_says_what_to_do_when_redis_does_not_answer(service_env: dict[str, str], sqlite_url: str) -> None:
+    result = newswire("run", "--once", "--db", sqlite_url, "--redis", "redis://127.0.0.1:1/0", env=service_env)
+    assert result.returncode == 2
+    assert "does not answer" in result.stderr and "redis-server" in result.stderr
