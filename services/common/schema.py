@@ -4,10 +4,9 @@ Every message carries ``schema_version``; a reader rejects a version it does not
 guessing. Bump it, and keep reading the old one for a release, whenever a field changes meaning.
 """
 
-from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -53,6 +52,12 @@ class Mention(_Message):
     label: EntityLabel
     score: float = Field(ge=0.0, le=1.0)
 
+    @model_validator(mode="after")
+    def _span_is_not_empty(self) -> "Mention":
+        if self.end <= self.start:
+            raise ValueError(f"empty span: end {self.end} is not after start {self.start}")
+        return self
+
 
 class Tagger(_Message):
     backend: Literal["transformers", "spacy"]
@@ -75,5 +80,5 @@ class Change(_Message):
     kind: ChangeKind
     id: str
     version: str
-    committed_at: datetime
+    committed_at: AwareDatetime
     mentions: int = 0

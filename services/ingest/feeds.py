@@ -28,6 +28,10 @@ def load_registry(path: Path) -> list[Feed]:
         raise FeedRegistryError(f"{path}: no such feed registry (set NEWSWIRE_FEEDS or --feeds)") from None
     except yaml.YAMLError as exc:
         raise FeedRegistryError(f"{path}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise FeedRegistryError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise FeedRegistryError(f"{path}: cannot read the feed registry: {exc.strerror or exc}") from None
     entries = document.get("feeds") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise FeedRegistryError(f"{path}: expected a top-level 'feeds:' list")

@@ -44,8 +44,12 @@ def html_to_text(html: str) -> str:
     if not html.strip():
         return ""
     root = lxml.html.fragment_fromstring(html, create_parent="div")
+    for hidden in root.xpath("//script|//style"):
+        hidden.drop_tree()
     for element in root.iter():
         if isinstance(element.tag, str) and element.tag.lower() in _BLOCK_TAGS:
+            # A break before and after: text on either side of a block is its own paragraph.
+            element.text = "\n\n" + (element.text or "")
             element.tail = "\n\n" + (element.tail or "")
     paragraphs = (" ".join(p.split()) for p in root.text_content().split("\n\n"))
     return "\n\n".join(p for p in paragraphs if p)
@@ -57,7 +61,9 @@ def _digest(*parts: str) -> str:
 
 def _published(entry: dict[str, Any], fetched_at: datetime) -> tuple[datetime, bool]:
     for key in ("published_parsed", "updated_parsed"):
-        parsed = entry.get(key)
+        # dict.get, not entry.get: feedparser maps a missing "updated" to "published" with a
+        # deprecation warning, and we want each date for what it is.
+        parsed = dict.get(entry, key)
         if isinstance(parsed, time.struct_time):
             when = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
             if when <= fetched_at + _MAX_FUTURE:
@@ -102,9 +108,9 @@ def normalise(
         return None
     published_at, fallback = _published(entry, fetched_at)
     authors = _authors(entry)
-    version = _digest(
-        json.dumps([title, url, authors, published_at.isoformat(), summary, body_text], ensure_ascii=False)
-    )
+    # A fetch-time fallback date is no part of the content: it would make every poll a new version.
+    dated = "" if fallback else published_at.isoformat()
+    version = _digest(json.dumps([title, url, authors, dated, summary, body_text], ensure_ascii=False))
     return Article(
         id=article_id,
         version=version,

@@ -1,5 +1,6 @@
 """Parse feed bytes into entries: a pure function of bytes, built on feedparser."""
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,9 @@ class ParsedFeed:
 
 def parse_feed(body: bytes, content_type: str | None = None) -> ParsedFeed:
     headers = {"content-type": content_type} if content_type else None
-    document = feedparser.parse(body, response_headers=headers)
+    # A file object, never raw bytes or a string: feedparser would open a string that names a
+    # local file or a URL, so a server answering with a path could make ingest read local files.
+    document = feedparser.parse(io.BytesIO(body), response_headers=headers)
     problem = str(document.get("bozo_exception")) if document.get("bozo") else None
     feed = document.get("feed", {})
     return ParsedFeed(
