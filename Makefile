@@ -1,6 +1,7 @@
 # Newswire: `make run` sets up and stores the bundled sample feeds; `make test` sets up and runs
 # every check. Both start from nothing on a fresh machine.
-PYTHON ?= python3
+# The interpreter that creates .venv; the scripts get the venv's own as PYTHON.
+BASE_PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
@@ -15,9 +16,9 @@ help:  ## list the targets
 setup: $(STAMP)  ## create .venv and install Newswire with every service and the dev tools
 
 $(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
-	  { echo "Newswire needs Python 3.11 or newer as $(PYTHON) (set PYTHON=...)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	@$(BASE_PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Newswire needs Python 3.11 or newer as $(BASE_PYTHON) (set BASE_PYTHON=...)"; exit 1; }
+	$(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	@# torch first, pinned: any other requirement would pull a CUDA build of several gigabytes.
 	$(PY) -m pip install --quiet torch==2.13.0
