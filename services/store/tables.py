@@ -61,6 +61,7 @@ mentions = Table(
     Column("text", Text, nullable=False),
     Column("label", String(8), nullable=False),
     Column("score", Float, nullable=False),
+    Column("entity_id", String(128), index=True),
     UniqueConstraint("article_id", "field", "start", "end", "label", name="uq_mentions_span"),
 )
 

@@ -89,6 +89,16 @@ def test_an_older_version_arriving_late_never_overwrites_a_newer_one(engine: Eng
         assert connection.execute(select(articles.c.version)).scalar_one() == newer.version
 
 
+def test_mentions_keep_the_entity_they_were_linked_to(engine: Engine) -> None:
+    a = article(1)
+    linked = [m.model_copy(update={"entity_id": f"entity-{m.text}"}) for m in tagged(a).mentions]
+    with engine.begin() as connection:
+        upsert_batch(connection, [tagged(a, linked)])
+    with engine.connect() as connection:
+        rows = connection.execute(select(mentions.c.text, mentions.c.entity_id).order_by(mentions.c.start)).all()
+    assert [tuple(r) for r in rows] == [("Naw Bu", "entity-Naw Bu"), ("Myitkyina", "entity-Myitkyina")]
+
+
 def test_duplicate_spans_from_overlapping_windows_are_stored_once(engine: Engine) -> None:
     a = article(1)
     twice = tagged(a).mentions * 2
@@ -123,7 +133,7 @@ def test_store_commits_publishes_then_acknowledges_and_dead_letters_the_malforme
         assert pending_outbox(connection) == []
     events = stream_payloads(redis_client, keys.events)
     assert [(e["kind"], e["id"]) for e in events] == [("article.upserted", t.article.id) for t in good]
-    assert all(e["schema_version"] == 1 and e["event_id"] for e in events)
+    assert all(e["schema_version"] == 2 and e["event_id"] for e in events)
     dead = stream_fields(redis_client, keys.tagged_dead)
     assert len(dead) == 2
     assert all("invalid tagged article" in fields["reason"] for fields in dead)
