@@ -21,6 +21,7 @@ import redis
 
 from services.common import logs, metrics
 from services.common.celery_config import make_app
+from services.common.errors import NewswireError
 from services.common.settings import load
 from services.extract.settings import ExtractSettings
 from services.ingest.feeds import load_registry
@@ -35,7 +36,7 @@ log = logging.getLogger("newswire.run")
 STOP_GRACE_S = 30.0
 
 
-class LaunchError(Exception):
+class LaunchError(NewswireError):
     """Something ``newswire run`` needs is missing; the message says how to fix it."""
 
 
