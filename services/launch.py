@@ -16,7 +16,6 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import httpx
 import redis
 
 from services.common import logs, metrics
@@ -25,8 +24,7 @@ from services.common.errors import NewswireError
 from services.common.settings import load
 from services.extract.settings import ExtractSettings
 from services.ingest.feeds import load_registry
-from services.ingest.seen import SeenVersions
-from services.ingest.service import Ingest, PollSummary
+from services.ingest.service import PollSummary, build
 from services.ingest.settings import IngestSettings
 from services.store import database
 from services.store.repository import article_count, mention_count, stored_versions
@@ -187,13 +185,7 @@ def run_local(once: bool, as_json: bool, timeout_s: float) -> int:
     celery = make_app("ingest", ingest_settings.redis_url, ingest_settings.keys, ingest_settings.visibility_timeout_s)
     keys = ingest_settings.keys
     try:
-        with httpx.Client(
-            timeout=httpx.Timeout(ingest_settings.fetch_timeout_s),
-            follow_redirects=True,
-            max_redirects=5,
-            headers={"User-Agent": ingest_settings.user_agent},
-        ) as http:
-            ingest = Ingest(feeds, SeenVersions(client, keys.ingest_seen), celery, http, ingest_settings.max_feed_bytes)
+        with build(ingest_settings, feeds, client, celery) as ingest:
             if not once:
                 stop = threading.Event()
                 for signum in (signal.SIGINT, signal.SIGTERM):

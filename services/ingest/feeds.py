@@ -19,7 +19,10 @@ class Feed(BaseModel):
     url: str
     outlet: str
     language: str | None = None
+    # The shortest wait between two polls; the publisher's stated freshness can only lengthen it.
     poll_interval_s: int = Field(900, ge=60)
+    # The longest wait between two polls of a healthy feed (default: NEWSWIRE_INGEST_MAX_INTERVAL_S).
+    max_interval_s: int | None = Field(None, ge=60)
 
 
 def load_registry(path: Path) -> list[Feed]:

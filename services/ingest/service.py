@@ -1,31 +1,52 @@
-"""The ingest loop: poll each due feed, normalise its entries, queue what is new or changed."""
+"""The ingest loop: claim due feeds from the shared schedule, poll them politely, queue what is new.
+
+One poll: read the feed's state (validators, current URL), wait for a slot on its host, fetch with
+conditional GET, parse, normalise, drop what was already queued, queue the rest, then write the new
+state and the next due time and release the claim, all in one step on Redis. A failure is logged,
+counted and backed off, never raised: one broken feed must not stop the others.
+"""
 
 import logging
+import random
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import httpx
+import redis
 from celery import Celery
 
 from services.common.names import QUEUE_EXTRACT, TASK_TAG_ARTICLE
 from services.common.schema import Article
-from services.ingest import metrics
-from services.ingest.errors import IngestError
+from services.ingest import metrics, schedule
+from services.ingest.claims import Claim, FeedState, SharedSchedule
+from services.ingest.errors import FetchError
 from services.ingest.feeds import Feed
-from services.ingest.fetch import Validators, fetch
+from services.ingest.fetch import Fetched, Validators, fetch
+from services.ingest.guard import make_client
+from services.ingest.hosts import HostBusy, HostGate, host_of
 from services.ingest.normalise import normalise
-from services.ingest.parse import parse_feed
+from services.ingest.parse import ParsedFeed, parse_feed
 from services.ingest.seen import SeenVersions
+from services.ingest.settings import IngestSettings
 
 log = logging.getLogger(__name__)
+
+# How long a poll may wait for its host's slot before giving the feed back to the schedule.
+_HOST_WAIT_LOOP_S = 5.0
+_HOST_WAIT_ONCE_S = 60.0
+_GAUGE_EVERY_S = 15.0
 
 
 @dataclass
 class PollSummary:
     feeds: int = 0
     feeds_failed: int = 0
+    feeds_not_modified: int = 0
+    feeds_skipped: int = 0
     entries: int = 0
     articles_new: int = 0
     articles_changed: int = 0
@@ -35,6 +56,8 @@ class PollSummary:
     def add(self, other: "PollSummary") -> None:
         self.feeds += other.feeds
         self.feeds_failed += other.feeds_failed
+        self.feeds_not_modified += other.feeds_not_modified
+        self.feeds_skipped += other.feeds_skipped
         self.entries += other.entries
         self.articles_new += other.articles_new
         self.articles_changed += other.articles_changed
@@ -42,85 +65,338 @@ class PollSummary:
         self.queued.extend(other.queued)
 
 
+@dataclass(frozen=True)
+class IngestConfig:
+    """The settings a poll needs, as one typed object (built from :class:`IngestSettings`)."""
+
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    total_timeout_s: float = 60.0
+    max_interval_s: float = 6 * 3600
+    jitter: float = 0.1
+    backoff_max_s: float = 24 * 3600
+    broken_after: int = 10
+    workers: int = 16
+
+    @classmethod
+    def from_settings(cls, settings: IngestSettings) -> "IngestConfig":
+        return cls(
+            max_bytes=settings.max_feed_bytes,
+            max_redirects=settings.ingest_max_redirects,
+            total_timeout_s=settings.fetch_total_timeout_s,
+            max_interval_s=settings.ingest_max_interval_s,
+            jitter=settings.ingest_jitter,
+            backoff_max_s=settings.ingest_backoff_max_s,
+            broken_after=settings.ingest_broken_after,
+            workers=settings.ingest_workers,
+        )
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What ``newswire feeds check`` shows: the fetch, the parse and the articles it would queue."""
+
+    fetched: Fetched
+    parsed: ParsedFeed
+    articles: list[Article]
+    previous: list[str | None]
+    invalid: int
+    duplicates: int
+
+
 class Ingest:
     def __init__(
-        self, feeds: list[Feed], seen: SeenVersions, celery: Celery, http: httpx.Client, max_bytes: int
+        self,
+        feeds: list[Feed],
+        seen: SeenVersions,
+        celery: Celery,
+        http: httpx.Client,
+        config: IngestConfig,
+        shared: SharedSchedule,
+        hosts: HostGate,
+        rng: random.Random | None = None,
     ) -> None:
         self.feeds = feeds
+        self._by_name = {f.name: f for f in feeds}
         self._seen = seen
         self._celery = celery
         self._http = http
-        self._max_bytes = max_bytes
-        self._validators: dict[str, Validators] = {}
+        self.config = config
+        self.schedule = shared
+        self._hosts = hosts
+        self._rng = rng or random.Random()
+        self._rng_lock = threading.Lock()
+
+    def __enter__(self) -> "Ingest":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._http.close()
+
+    # --- driving -------------------------------------------------------------------------------
 
     def poll_all(self) -> PollSummary:
+        """Poll every feed that is not broken once, now, whether due or not (``--once``)."""
+        self.schedule.sync(f.name for f in self.feeds)
+        states = self.schedule.states(f.name for f in self.feeds)
         summary = PollSummary()
+        wanted = [f for f in self.feeds if not states[f.name].broken]
         for feed in self.feeds:
-            summary.add(self.poll(feed))
+            if states[feed.name].broken:
+                log.warning("feed is broken, not polled", extra={"feed": feed.name, "reason": states[feed.name].broken})
+        with ThreadPoolExecutor(max(1, min(self.config.workers, len(wanted))), "ingest") as pool:
+            futures = [pool.submit(self._poll_now, feed) for feed in wanted]
+            for future in futures:
+                summary.add(future.result())
         return summary
 
-    def poll(self, feed: Feed) -> PollSummary:
-        """Poll one feed. A failure is logged and counted, never raised: one broken feed must not
-        stop the others."""
+    def _poll_now(self, feed: Feed) -> PollSummary:
+        claim = self.schedule.claim(feed.name)
+        if claim is None:
+            log.info("feed is being polled by another replica; skipped", extra={"feed": feed.name})
+            return PollSummary(feeds_skipped=1)
+        return self.poll(feed, claim, _HOST_WAIT_ONCE_S)
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Poll due feeds until ``stop`` is set, then finish the polls under way."""
+        self.schedule.sync(f.name for f in self.feeds)
+        in_flight: set[Future[PollSummary]] = set()
+        next_gauges = 0.0
+        with ThreadPoolExecutor(self.config.workers, "ingest") as pool:
+            while not stop.is_set():
+                free = self.config.workers - len(in_flight)
+                claims = self.schedule.claim_due(free) if free > 0 else []
+                for claim in claims:
+                    in_flight.add(pool.submit(self._poll_claimed, claim))
+                if time.monotonic() >= next_gauges:
+                    self._update_gauges()
+                    next_gauges = time.monotonic() + _GAUGE_EVERY_S
+                if free > len(claims):
+                    due = self.schedule.next_due()
+                    pause = 1.0 if due is None else min(1.0, max(0.02, due - self.schedule.now()))
+                else:
+                    pause = 1.0
+                if in_flight:
+                    done, _ = wait(in_flight, timeout=pause, return_when=FIRST_COMPLETED)
+                    in_flight -= done
+                    for future in done:
+                        if (error := future.exception()) is not None:
+                            # A bug or a lost Redis connection: the claim expires and the feed is retried.
+                            log.error("poll crashed", exc_info=error)
+                else:
+                    stop.wait(pause)
+            log.info("stopping: finishing the polls under way", extra={"polls": len(in_flight)})
+
+    def _poll_claimed(self, claim: Claim) -> PollSummary:
+        feed = self._by_name.get(claim.name)
+        if feed is None:
+            # Another replica's registry has it and ours does not: leave it to them.
+            self.schedule.release(claim, 60)
+            return PollSummary()
+        metrics.SCHEDULE_LAG.observe(claim.lag_s)
+        return self.poll(feed, claim, _HOST_WAIT_LOOP_S)
+
+    def _update_gauges(self) -> None:
+        now = self.schedule.now()
+        metrics.FEEDS_DUE.set(self.schedule.count_due(now))
+        metrics.FEEDS_OVERDUE.set(self.schedule.count_due(now - 60))
+        scheduled = len(self.schedule.due_times())
+        metrics.FEEDS_BROKEN.set(max(0, len(self.feeds) - scheduled))
+
+    # --- one poll ------------------------------------------------------------------------------
+
+    def poll(self, feed: Feed, claim: Claim, host_wait_s: float = _HOST_WAIT_LOOP_S) -> PollSummary:
+        """Poll one claimed feed and release the claim. Never raises for a feed's own failure."""
         summary = PollSummary(feeds=1)
         metrics.IN_PROGRESS.inc()
         started = time.monotonic()
+        state = self.schedule.state(feed.name)
+        if state.registry_url != feed.url:
+            # New feed, or the operator changed its URL: start over from the registry's URL.
+            state = FeedState(url=feed.url, registry_url=feed.url, failures=state.failures)
+        url = state.url or feed.url
+        host = host_of(url)
+        delay: float | None
         try:
-            self._poll(feed, summary)
-        except IngestError as exc:
-            summary.feeds_failed = 1
-            metrics.POLLS.labels("failed").inc()
-            metrics.FAILURES.labels(exc.reason).inc()
-            log.warning("feed poll failed", extra={"feed": feed.name, "reason": exc.reason, "error": str(exc)})
-        finally:
+            with self._hosts.slot(host, claim.token, host_wait_s):
+                fetched = self._fetch(feed, url, state)
+            delay, state = self._succeeded(feed, fetched, state, summary)
+            self._hosts.succeeded(host)
+        except HostBusy as busy:
+            summary = PollSummary(feeds_skipped=1)
+            log.info("host is busy or backing off; feed put back", extra={"feed": feed.name, "wait_s": busy.wait_s})
+            self.schedule.release(claim, busy.wait_s)
             metrics.IN_PROGRESS.dec()
-            metrics.DURATION.observe(time.monotonic() - started)
+            return summary
+        except FetchError as exc:
+            summary.feeds_failed = 1
+            delay, state = self._failed(feed, host, exc, state)
+        finally:
+            elapsed = time.monotonic() - started
+        metrics.IN_PROGRESS.dec()
+        metrics.DURATION.labels(feed.outlet).observe(elapsed)
+        state = replace(state, last_poll=time.time())
+        if not self.schedule.finish(claim, state, delay):
+            log.warning(
+                "claim expired before the poll finished; its result was not recorded",
+                extra={"feed": feed.name, "seconds": round(elapsed, 1)},
+            )
         return summary
 
-    def _poll(self, feed: Feed, summary: PollSummary) -> None:
-        fetched = fetch(self._http, feed.url, self._validators.get(feed.name, Validators()), self._max_bytes)
-        self._validators[feed.name] = fetched.validators
+    def _fetch(self, feed: Feed, url: str, state: FeedState) -> Fetched:
+        started = time.monotonic()
+        try:
+            return fetch(
+                self._http,
+                url,
+                Validators(state.etag or None, state.last_modified or None),
+                self.config.max_bytes,
+                max_redirects=self.config.max_redirects,
+                total_timeout_s=self.config.total_timeout_s,
+            )
+        finally:
+            metrics.FETCH_DURATION.labels(feed.outlet).observe(time.monotonic() - started)
+
+    def _next_delay(self, feed: Feed, stated: float | None) -> float:
+        maximum = max(feed.max_interval_s or self.config.max_interval_s, feed.poll_interval_s)
+        with self._rng_lock:
+            return schedule.next_interval(stated, feed.poll_interval_s, maximum, self.config.jitter, self._rng)
+
+    def _succeeded(
+        self, feed: Feed, fetched: Fetched, state: FeedState, summary: PollSummary
+    ) -> tuple[float, FeedState]:
+        now = datetime.now(UTC)
+        metrics.BYTES.labels(feed.outlet).inc(fetched.wire_bytes)
+        new_url = state.url or feed.url
+        if fetched.moved_to:
+            log.warning(
+                "feed moved permanently; polling its new URL from now on (update the registry)",
+                extra={"feed": feed.name, "from": new_url, "to": fetched.moved_to},
+            )
+            metrics.REDIRECTS.labels(feed.outlet).inc()
+            new_url = fetched.moved_to
+        headers_stated = schedule.freshness(fetched.headers, now).longest()
+        feed_stated = state.stated_s or None
         if fetched.not_modified:
-            metrics.POLLS.labels("not_modified").inc()
-            metrics.LAST_SUCCESS.set_to_current_time()
-            log.info("feed not modified", extra={"feed": feed.name})
-            return
-        fetched_at = datetime.now(UTC)
-        parsed = parse_feed(fetched.body, fetched.content_type)
+            summary.feeds_not_modified = 1
+            outcome = "not_modified"
+            log.debug("feed not modified", extra={"feed": feed.name})
+        else:
+            outcome = "ok"
+            feed_stated = self._ingest_body(feed, fetched, now, summary)
+        metrics.POLLS.labels(feed.outlet, outcome).inc()
+        metrics.LAST_SUCCESS.labels(feed.outlet).set_to_current_time()
+        stated = max((s for s in (headers_stated, feed_stated) if s), default=None)
+        state = replace(
+            state,
+            url=new_url,
+            etag=fetched.validators.etag or "",
+            last_modified=fetched.validators.last_modified or "",
+            failures=0,
+            broken="",
+            last_outcome=outcome,
+            last_error="",
+            last_success=time.time(),
+            stated_s=feed_stated or 0.0,
+        )
+        return self._next_delay(feed, stated), state
+
+    def _failed(self, feed: Feed, host: str, exc: FetchError, state: FeedState) -> tuple[float | None, FeedState]:
+        failures = state.failures + 1
+        metrics.POLLS.labels(feed.outlet, exc.reason).inc()
+        metrics.FAILURES.labels(feed.outlet, exc.reason).inc()
+        retry_after = schedule.retry_after(exc.retry_after, datetime.now(UTC))
+        with self._rng_lock:
+            delay: float | None = schedule.failure_backoff(
+                failures, feed.poll_interval_s, self.config.backoff_max_s, self.config.jitter, self._rng
+            )
+        if exc.reason == "rate_limited":
+            host_wait = self._hosts.back_off(host, retry_after)
+            metrics.HOST_BACKOFFS.labels(feed.outlet).inc()
+            log.warning(
+                "host asked us to slow down; all its feeds back off",
+                extra={"feed": feed.name, "host": host, "wait_s": host_wait, "status": exc.status},
+            )
+            delay = max(delay or 0.0, host_wait)
+        if retry_after:
+            delay = max(delay or 0.0, min(retry_after, self.config.backoff_max_s))
+        broken = ""
+        if failures >= self.config.broken_after or exc.status == 410:
+            broken = f"{exc.reason}: {exc}"
+            delay = None
+            metrics.BROKEN_MARKED.labels(feed.outlet, exc.reason).inc()
+            log.error(
+                "feed marked broken; it is no longer polled (newswire feeds enable %s)",
+                feed.name,
+                extra={"feed": feed.name, "reason": exc.reason, "failures": failures, "error": str(exc)},
+            )
+        else:
+            log.warning(
+                "feed poll failed",
+                extra={
+                    "feed": feed.name,
+                    "reason": exc.reason,
+                    "failures": failures,
+                    "retry_in_s": round(delay or 0),
+                    "error": str(exc),
+                },
+            )
+        state = replace(state, failures=failures, broken=broken, last_outcome=exc.reason, last_error=str(exc)[:500])
+        return delay, state
+
+    def _articles(self, feed: Feed, fetched: Fetched, now: datetime) -> tuple[ParsedFeed, list[Article], int, int]:
+        parsed = parse_feed(fetched.body, fetched.content_type, where=f"feed {feed.name}")
         if parsed.malformed:
-            metrics.MALFORMED.inc()
+            metrics.MALFORMED.labels(feed.outlet).inc()
             log.warning(
                 "feed is malformed, keeping what could be salvaged",
                 extra={"feed": feed.name, "entries": len(parsed.entries), "error": parsed.problem},
             )
         articles: dict[str, Article] = {}
+        invalid = duplicates = 0
         for entry in parsed.entries:
-            article = normalise(entry, feed, fetched_at, parsed.link, parsed.language)
+            article = normalise(entry, feed, now, parsed.link or fetched.url, parsed.language)
             if article is None:
-                metrics.ARTICLES.labels("invalid").inc()
+                invalid += 1
+                metrics.ARTICLES.labels(feed.outlet, "invalid").inc()
                 log.warning("entry has no link, GUID or content; skipped", extra={"feed": feed.name})
                 continue
+            if article.published_at_is_fetch_time:
+                metrics.ARTICLES.labels(feed.outlet, "date_fallback").inc()
+            if article.id in articles:
+                duplicates += 1
+                metrics.ARTICLES.labels(feed.outlet, "duplicate").inc()
+                log.warning(
+                    "feed repeats an item (same GUID or link); keeping its last occurrence",
+                    extra={"feed": feed.name, "article": article.id},
+                )
             # A feed that repeats an item keeps its last occurrence only.
             articles[article.id] = article
+        return parsed, list(articles.values()), invalid, duplicates
+
+    def _ingest_body(self, feed: Feed, fetched: Fetched, now: datetime, summary: PollSummary) -> float | None:
+        """Parse, normalise and queue; returns the freshness the feed itself states (seconds)."""
+        started = time.monotonic()
+        try:
+            parsed, batch, _invalid, _duplicates = self._articles(feed, fetched, now)
+        finally:
+            metrics.PARSE_DURATION.labels(feed.outlet).observe(time.monotonic() - started)
         summary.entries = len(parsed.entries)
-        batch = list(articles.values())
         for article, previous in zip(batch, self._seen.previous(batch), strict=True):
             if previous == article.version:
                 summary.articles_unchanged += 1
-                metrics.ARTICLES.labels("unchanged").inc()
+                metrics.ARTICLES.labels(feed.outlet, "unchanged").inc()
                 continue
             self._celery.send_task(TASK_TAG_ARTICLE, args=[article.model_dump(mode="json")], queue=QUEUE_EXTRACT)
             self._seen.mark_queued(article)
-            metrics.QUEUED.inc()
+            metrics.QUEUED.labels(feed.outlet).inc()
             summary.queued.append((article.id, article.version))
             if previous is None:
                 summary.articles_new += 1
-                metrics.ARTICLES.labels("new").inc()
+                metrics.ARTICLES.labels(feed.outlet, "new").inc()
             else:
                 summary.articles_changed += 1
-                metrics.ARTICLES.labels("changed").inc()
-        metrics.POLLS.labels("ok").inc()
-        metrics.LAST_SUCCESS.set_to_current_time()
+                metrics.ARTICLES.labels(feed.outlet, "changed").inc()
         log.info(
             "feed polled",
             extra={
@@ -130,16 +406,46 @@ class Ingest:
                 "changed": summary.articles_changed,
             },
         )
+        dated = [a.published_at for a in batch if not a.published_at_is_fetch_time]
+        stated = schedule.freshness({}, now, parsed.ttl, dated)
+        return max((s for s in (stated.ttl_s, stated.publish_gap_s) if s), default=None)
 
-    def run_forever(self, stop: threading.Event) -> None:
-        """Poll each feed at its interval until ``stop`` is set."""
-        next_due = {feed.name: 0.0 for feed in self.feeds}
-        while not stop.is_set():
-            now = time.monotonic()
-            for feed in self.feeds:
-                if stop.is_set():
-                    break
-                if next_due[feed.name] <= now:
-                    self.poll(feed)
-                    next_due[feed.name] = time.monotonic() + feed.poll_interval_s
-            stop.wait(max(0.5, min(next_due.values()) - time.monotonic()))
+    # --- newswire feeds check --------------------------------------------------------------------
+
+    def check(self, feed: Feed) -> Checked:
+        """Fetch and parse one feed as a poll would, without queuing or recording anything."""
+        now = datetime.now(UTC)
+        with self._hosts.slot(host_of(feed.url), f"check-{time.time_ns()}", _HOST_WAIT_ONCE_S):
+            fetched = self._fetch(feed, feed.url, FeedState())
+        parsed, batch, invalid, duplicates = self._articles(feed, fetched, now)
+        return Checked(fetched, parsed, batch, self._seen.previous(batch), invalid, duplicates)
+
+
+def build(
+    settings: IngestSettings,
+    feeds: Iterable[Feed],
+    client: redis.Redis,
+    celery: Celery,
+    http: httpx.Client | None = None,
+) -> Ingest:
+    """An :class:`Ingest` wired to Redis and a guarded HTTP client, as the services run it."""
+    keys = settings.keys
+    config = IngestConfig.from_settings(settings)
+    http = http or make_client(
+        settings.full_user_agent,
+        settings.allowed_networks,
+        settings.fetch_connect_timeout_s,
+        settings.fetch_timeout_s,
+        max_connections=max(settings.ingest_workers, 10),
+    )
+    shared = SharedSchedule(client, keys, settings.ingest_claim_ttl_s)
+    hosts = HostGate(
+        client,
+        keys,
+        settings.ingest_host_concurrency,
+        settings.ingest_host_gap_s,
+        lease_s=settings.fetch_total_timeout_s + 30,
+        backoff_base_s=60,
+        backoff_max_s=settings.ingest_backoff_max_s,
+    )
+    return Ingest(list(feeds), SeenVersions(client, keys.ingest_seen), celery, http, config, shared, hosts)
