@@ -361,8 +361,6 @@ class Ingest:
                 metrics.ARTICLES.labels(feed.outlet, "invalid").inc()
                 log.warning("entry has no link, GUID or content; skipped", extra={"feed": feed.name})
                 continue
-            if article.published_at_is_fetch_time:
-                metrics.ARTICLES.labels(feed.outlet, "date_fallback").inc()
             if article.id in articles:
                 duplicates += 1
                 metrics.ARTICLES.labels(feed.outlet, "duplicate").inc()
@@ -372,6 +370,10 @@ class Ingest:
                 )
             # A feed that repeats an item keeps its last occurrence only.
             articles[article.id] = article
+        undated = sum(a.published_at_is_fetch_time for a in articles.values())
+        if undated:
+            # Missing, unparseable or future dates: the article carries the fetch time, flagged.
+            metrics.ARTICLES.labels(feed.outlet, "date_fallback").inc(undated)
         return parsed, list(articles.values()), invalid, duplicates
 
     def _ingest_body(self, feed: Feed, fetched: Fetched, now: datetime, summary: PollSummary) -> float | None:

@@ -89,7 +89,14 @@ class FeedServer:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def route(self, path: str, handler: Handler | Reply) -> str:
-        self.routes[path] = handler if callable(handler) else (lambda _req, r=handler: r)
+        if isinstance(handler, Reply):
+            reply = handler
+
+            def fixed(_request: Request) -> Reply:
+                return reply
+
+            handler = fixed
+        self.routes[path] = handler
         return self.url(path)
 
     def hits(self, path: str) -> list[Request]:
@@ -115,9 +122,7 @@ def running() -> Iterator[FeedServer]:
 
 def rss(items: list[dict[str, str]], *, ttl: int | None = None, title: str = "Test feed", extra: str = "") -> bytes:
     """An RSS 2.0 document; each item maps element names to their text."""
-    body = "".join(
-        "<item>" + "".join(f"<{k}>{v}</{k}>" for k, v in item.items()) + "</item>" for item in items
-    )
+    body = "".join("<item>" + "".join(f"<{k}>{v}</{k}>" for k, v in item.items()) + "</item>" for item in items)
     ttl_element = f"<ttl>{ttl}</ttl>" if ttl is not None else ""
     return (
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'

@@ -2,6 +2,7 @@
 poll time, failure backoff, broken feeds, permanent redirects, host politeness, and `newswire feeds`."""
 
 import email.utils
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -47,8 +48,9 @@ def test_conditional_get_sends_back_validators_and_a_304_costs_no_parse(
     assert "if-none-match" not in first_request.headers
     assert second_request.headers["if-none-match"] == '"v1"'
     assert second_request.headers["if-modified-since"] == "Sat, 21 Nov 2026 10:00:00 GMT"
-    assert second_request.headers["user-agent"].startswith("Newswire/") and "feeds@example.org" in (
-        second_request.headers["user-agent"]
+    assert (
+        second_request.headers["user-agent"].startswith("Newswire/")
+        and "feeds@example.org" in (second_request.headers["user-agent"])
     )
     assert sample("newswire_ingest_feed_polls_total", outlet="Test Outlet", outcome="not_modified") == before + 1
 
@@ -96,13 +98,19 @@ def test_jitter_spreads_feeds_that_state_the_same_freshness(server: FeedServer, 
 
 
 def test_failures_back_off_exponentially_then_the_feed_is_marked_broken_and_can_be_enabled(
-    server: FeedServer, redis_url: str, namespace: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    server: FeedServer,
+    redis_url: str,
+    namespace: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     url = server.route("/down.xml", Reply(500, b"oops"))
     feeds = [feed("down", url, poll_interval_s=60)]
     ingest = make_ingest(redis_url, namespace, feeds, ingest_broken_after=3)
     client = redis.Redis.from_url(redis_url)
-    broken_before = sample("newswire_ingest_feeds_marked_broken_total", outlet="Test Outlet", reason="http_server_error")
+    broken_before = sample(
+        "newswire_ingest_feeds_marked_broken_total", outlet="Test Outlet", reason="http_server_error"
+    )
 
     delays = []
     for _ in range(2):
@@ -118,9 +126,10 @@ def test_failures_back_off_exponentially_then_the_feed_is_marked_broken_and_can_
     state = ingest.schedule.state("down")
     assert state.broken.startswith("http_server_error: ") and "HTTP 500" in state.broken
     assert client.zscore(Keys(namespace).ingest_schedule, "down") is None
-    assert sample(
-        "newswire_ingest_feeds_marked_broken_total", outlet="Test Outlet", reason="http_server_error"
-    ) == broken_before + 1
+    assert (
+        sample("newswire_ingest_feeds_marked_broken_total", outlet="Test Outlet", reason="http_server_error")
+        == broken_before + 1
+    )
     assert ingest.poll_all().feeds == 0  # a broken feed is not polled
     assert len(server.hits("/down.xml")) == 3
 
@@ -157,7 +166,11 @@ def test_410_gone_marks_the_feed_broken_at_once(server: FeedServer, redis_url: s
 
 
 def test_feeds_check_shows_what_would_be_ingested_and_queues_nothing(
-    server: FeedServer, redis_url: str, namespace: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    server: FeedServer,
+    redis_url: str,
+    namespace: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     url = server.route("/check.xml", Reply(200, rss(items(2))))
     registry = _registry(monkeypatch, redis_url, namespace, url)
@@ -227,4 +240,4 @@ def test_per_host_concurrency_cap_and_minimum_gap(server: FeedServer, redis_url:
     gapped = make_ingest(redis_url, namespace, gap_server_feeds, ingest_host_gap_s=0.4, ingest_workers=3)
     gapped.poll_all()
     starts = sorted(r.started for r in server.requests if r.path.startswith("/g"))
-    assert all(b - a >= 0.35 for a, b in zip(starts, starts[1:], strict=False))
+    assert all(b - a >= 0.35 for a, b in itertools.pairwise(starts))

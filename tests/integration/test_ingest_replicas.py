@@ -1,6 +1,7 @@
 """Several ingest replicas share one schedule in the real Redis: each due feed is polled by one of
 them, never by two at once, and a claim left by a dead replica expires."""
 
+import itertools
 import threading
 import time
 from collections import defaultdict
@@ -31,7 +32,7 @@ def _overlaps(requests: list[Request]) -> list[str]:
     bad = []
     for path, hits in by_path.items():
         hits.sort(key=lambda r: r.started)
-        if any(b.started < a.ended for a, b in zip(hits, hits[1:], strict=False)):
+        if any(b.started < a.ended for a, b in itertools.pairwise(hits)):
             bad.append(path)
     return bad
 
@@ -45,8 +46,7 @@ def test_four_replicas_share_the_schedule_and_poll_each_due_feed_once(
 ) -> None:
     feeds = [feed(f"r{i}", server.route(f"/r{i}.xml", _slow_feed)) for i in range(40)]
     replicas = [
-        make_ingest(redis_url, namespace, feeds, seed=n, ingest_workers=4, user_agent=f"Replica-{n}")
-        for n in range(4)
+        make_ingest(redis_url, namespace, feeds, seed=n, ingest_workers=4, user_agent=f"Replica-{n}") for n in range(4)
     ]
     stop = threading.Event()
     threads = [threading.Thread(target=r.run_forever, args=(stop,)) for r in replicas]
