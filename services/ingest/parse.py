@@ -1,4 +1,5 @@
-"""Parse feed bytes into entries: a pure function of bytes, built on feedparser.
+"""Parse feed bytes into entries: a pure function of bytes, with lxml for well-formed feeds
+(``fastparse``) and feedparser for everything else.
 
 Before feedparser sees a document we refuse two kinds of input outright: XML that declares entities
 (the billion-laughs expansion and external-entity attacks need a DTD with ``<!ENTITY``; no real feed
@@ -14,6 +15,7 @@ from typing import Any
 import feedparser
 
 from services.ingest.errors import FetchError
+from services.ingest.fastparse import NotFast, parse_fast
 
 # Entity declarations may hide behind a DOCTYPE's internal subset anywhere before the root element.
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
@@ -59,12 +61,20 @@ def check_document(body: bytes, content_type: str | None, where: str = "document
         raise FetchError("not_a_feed", f"{where}: an HTML page, not a feed (is the URL the feed's address?)")
 
 
-def parse_feed(body: bytes, content_type: str | None = None, where: str = "document") -> ParsedFeed:
-    check_document(body, content_type, where)
+def parse_slow(body: bytes, content_type: str | None = None) -> Any:
+    """feedparser with its defaults: for anything the fast path declines."""
     headers = {"content-type": content_type} if content_type else None
     # A file object, never raw bytes or a string: feedparser would open a string that names a
     # local file or a URL, so a server answering with a path could make ingest read local files.
-    document = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    return feedparser.parse(io.BytesIO(body), response_headers=headers)
+
+
+def parse_feed(body: bytes, content_type: str | None = None, where: str = "document") -> ParsedFeed:
+    check_document(body, content_type, where)
+    try:
+        document = parse_fast(body, content_type)
+    except NotFast:
+        document = parse_slow(body, content_type)
     problem = str(document.get("bozo_exception")) if document.get("bozo") else None
     feed = document.get("feed", {})
     entries = list(document.get("entries", []))
