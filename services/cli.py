@@ -45,8 +45,6 @@ def _apply_flags(args: argparse.Namespace) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    import redis
-
     from services.common import logs, metrics
     from services.common.celery_config import make_app
     from services.common.settings import load
@@ -58,9 +56,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     logs.setup("ingest", settings.log_level, settings.log_format)
     feeds = load_registry(settings.feeds)
     metrics.serve(settings.ingest_metrics_port)
-    client = redis.Redis.from_url(settings.redis_url)
     celery = make_app("ingest", settings.redis_url, settings.keys, settings.visibility_timeout_s)
-    with build(settings, feeds, client, celery) as ingest:
+    with build(settings, feeds, celery) as ingest:
         if args.once:
             summary = ingest.poll_all()
             print(f"polled {summary.feeds} feeds, queued {len(summary.queued)} articles")

@@ -185,7 +185,7 @@ def run_local(once: bool, as_json: bool, timeout_s: float) -> int:
     celery = make_app("ingest", ingest_settings.redis_url, ingest_settings.keys, ingest_settings.visibility_timeout_s)
     keys = ingest_settings.keys
     try:
-        with build(ingest_settings, feeds, client, celery) as ingest:
+        with build(ingest_settings, feeds, celery) as ingest:
             if not once:
                 stop = threading.Event()
                 for signum in (signal.SIGINT, signal.SIGTERM):

@@ -54,7 +54,9 @@ def run_feeds_command(args: argparse.Namespace) -> int:
         client.ping()
     except redis.RedisError as exc:
         raise FeedCommandError(f"Redis at {settings.redis_url} does not answer ({exc})") from None
-    with build(settings, feeds, client, celery) as ingest:
+    finally:
+        client.close()
+    with build(settings, feeds, celery) as ingest:
         if args.feeds_command == "list":
             return _list(ingest.schedule.states(f.name for f in feeds), feeds, ingest.schedule.due_times(), args.json)
         if args.feeds_command == "enable":

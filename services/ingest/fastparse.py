@@ -170,9 +170,7 @@ def _atom_text(element: Any) -> tuple[str, str]:
     if kind == "xhtml":
         div = element.find(f"{_XHTML}div")
         inner = div if div is not None else element
-        parts = [inner.text or ""] + [
-            etree.tostring(child, encoding="unicode", with_tail=True) for child in inner
-        ]
+        parts = [inner.text or ""] + [etree.tostring(child, encoding="unicode", with_tail=True) for child in inner]
         html = "".join(parts).replace(' xmlns="http://www.w3.org/1999/xhtml"', "")
         return html.strip(), "application/xhtml+xml"
     if kind == "html":

@@ -17,7 +17,7 @@ import brotli
 import httpx
 
 from services.ingest.errors import FetchError
-from services.ingest.guard import deadline
+from services.ingest.guard import ClientPool, deadline
 
 # Headers the scheduler reads; everything else is dropped.
 _KEPT_HEADERS = ("cache-control", "expires", "retry-after", "content-type", "etag", "last-modified")
@@ -136,7 +136,7 @@ def _status_error(url: str, response: httpx.Response) -> FetchError:
 
 
 def fetch(
-    client: httpx.Client,
+    client: httpx.Client | ClientPool,
     url: str,
     previous: Validators,
     max_bytes: int,
@@ -161,7 +161,8 @@ def fetch(
     try:
         with deadline(total_timeout_s):
             for _hop in range(max_redirects + 1):
-                with client.stream("GET", current, headers=headers) as response:
+                http = client.for_url(current) if isinstance(client, ClientPool) else client
+                with http.stream("GET", current, headers=headers) as response:
                     if response.status_code in _REDIRECT:
                         location = response.headers.get("location")
                         target = urljoin(current, location) if location else ""

@@ -14,9 +14,11 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -148,6 +150,43 @@ class GuardedTransport(httpx.HTTPTransport):
             keepalive_expiry=limits.keepalive_expiry,
             network_backend=GuardedBackend(allowed),
         )
+
+
+class ClientPool:
+    """One small HTTP client per origin (scheme, host, port), least recently used dropped first.
+
+    httpcore's pool scans every connection it holds on each request, so one shared pool over
+    thousands of hosts spends its time scanning; a pool per origin stays as small as that host's
+    concurrency cap, and keep-alive still works across the feeds one host serves.
+    """
+
+    def __init__(self, factory: Callable[[], httpx.Client], max_origins: int = 1024) -> None:
+        self._factory = factory
+        self._max = max_origins
+        self._clients: OrderedDict[str, httpx.Client] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def for_url(self, url: str) -> httpx.Client:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}".lower()
+        with self._lock:
+            client = self._clients.get(origin)
+            if client is not None:
+                self._clients.move_to_end(origin)
+                return client
+            client = self._clients[origin] = self._factory()
+            evicted = self._clients.popitem(last=False)[1] if len(self._clients) > self._max else None
+        if evicted is not None:
+            # A request still using it finishes on its open connection; closing frees the rest.
+            evicted.close()
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            clients = list(self._clients.values())
+            self._clients.clear()
+        for client in clients:
+            client.close()
 
 
 def make_client(

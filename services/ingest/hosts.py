@@ -20,7 +20,8 @@ from services.common.names import Keys
 log = logging.getLogger(__name__)
 
 # KEYS: host hash, slots zset. ARGV: concurrency, gap_ms, token, lease_ms.
-# Returns 0 when the slot is granted, else the milliseconds to wait before asking again.
+# Returns 0 when the slot is granted (-1: granted, and the host has refusals on record), else the
+# milliseconds to wait before asking again.
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -28,7 +29,6 @@ local backoff = tonumber(redis.call('HGET', KEYS[1], 'backoff_until') or '0')
 if backoff > now then return backoff - now end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[1]) then
-  local first = redis.call('ZRANGE', KEYS[2], 0, 0)
   return 50
 end
 local next_ok = tonumber(redis.call('HGET', KEYS[1], 'next_ok') or '0')
@@ -37,6 +37,7 @@ redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[3])
 redis.call('HSET', KEYS[1], 'next_ok', now + tonumber(ARGV[2]))
 redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4]))
 redis.call('PEXPIRE', KEYS[1], 7 * 86400 * 1000)
+if redis.call('HEXISTS', KEYS[1], 'strikes') == 1 then return -1 end
 return 0
 """
 
@@ -91,14 +92,14 @@ class HostGate:
         self._backoff_max_ms = int(backoff_max_s * 1000)
         self._acquire = client.register_script(_ACQUIRE)
         self._back_off = client.register_script(_BACK_OFF)
-        self._counter = 0
 
     @contextmanager
-    def slot(self, host: str, token: str, max_wait_s: float) -> Iterator[None]:
+    def slot(self, host: str, token: str, max_wait_s: float) -> Iterator[bool]:
         """Hold one of the host's request slots; raise :class:`HostBusy` when the host will not
-        have one for longer than ``max_wait_s`` (it is backing off, or busy that long)."""
+        have one for longer than ``max_wait_s`` (it is backing off, or busy that long). Yields
+        whether the host has refusals on record (call :meth:`succeeded` after a good answer)."""
         if host == "local":
-            yield
+            yield False
             return
         hash_key, slots_key = self._keys.ingest_host(host), self._keys.ingest_host_slots(host)
         waited = 0.0
@@ -113,7 +114,7 @@ class HostGate:
             time.sleep(wait_ms / 1000)
             waited += wait_ms / 1000
         try:
-            yield
+            yield wait_ms < 0
         finally:
             self._redis.zrem(slots_key, token)
 

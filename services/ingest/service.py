@@ -26,7 +26,7 @@ from services.ingest.claims import Claim, FeedState, SharedSchedule
 from services.ingest.errors import FetchError
 from services.ingest.feeds import Feed
 from services.ingest.fetch import Fetched, Validators, fetch
-from services.ingest.guard import make_client
+from services.ingest.guard import ClientPool, make_client
 from services.ingest.hosts import HostBusy, HostGate, host_of
 from services.ingest.normalise import normalise
 from services.ingest.parse import ParsedFeed, parse_feed
@@ -110,7 +110,7 @@ class Ingest:
         feeds: list[Feed],
         seen: SeenVersions,
         celery: Celery,
-        http: httpx.Client,
+        http: httpx.Client | ClientPool,
         config: IngestConfig,
         shared: SharedSchedule,
         hosts: HostGate,
@@ -126,12 +126,15 @@ class Ingest:
         self._hosts = hosts
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
+        self._owned_redis: redis.Redis | None = None
 
     def __enter__(self) -> "Ingest":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._http.close()
+        if self._owned_redis is not None:
+            self._owned_redis.close()
 
     # --- driving -------------------------------------------------------------------------------
 
@@ -210,7 +213,7 @@ class Ingest:
         summary = PollSummary(feeds=1)
         metrics.IN_PROGRESS.inc()
         started = time.monotonic()
-        state = self.schedule.state(feed.name)
+        state = claim.state
         if state.registry_url != feed.url:
             # New feed, or the operator changed its URL: start over from the registry's URL.
             state = FeedState(url=feed.url, registry_url=feed.url, failures=state.failures)
@@ -218,10 +221,11 @@ class Ingest:
         host = host_of(url)
         delay: float | None
         try:
-            with self._hosts.slot(host, claim.token, host_wait_s):
+            with self._hosts.slot(host, claim.token, host_wait_s) as host_had_refusals:
                 fetched = self._fetch(feed, url, state)
             delay, state = self._succeeded(feed, fetched, state, summary)
-            self._hosts.succeeded(host)
+            if host_had_refusals:
+                self._hosts.succeeded(host)
         except HostBusy as busy:
             summary = PollSummary(feeds_skipped=1)
             log.info("host is busy or backing off; feed put back", extra={"feed": feed.name, "wait_s": busy.wait_s})
@@ -426,20 +430,26 @@ class Ingest:
 def build(
     settings: IngestSettings,
     feeds: Iterable[Feed],
-    client: redis.Redis,
     celery: Celery,
-    http: httpx.Client | None = None,
+    http: httpx.Client | ClientPool | None = None,
 ) -> Ingest:
-    """An :class:`Ingest` wired to Redis and a guarded HTTP client, as the services run it."""
+    """An :class:`Ingest` wired to Redis and guarded HTTP clients, as the services run it. It owns
+    its Redis connection pool (sized for its workers) and its HTTP clients; ``with`` closes both."""
     keys = settings.keys
     config = IngestConfig.from_settings(settings)
-    http = http or make_client(
-        settings.full_user_agent,
-        settings.allowed_networks,
-        settings.fetch_connect_timeout_s,
-        settings.fetch_timeout_s,
-        max_connections=max(settings.ingest_workers, 10),
+    client = redis.Redis.from_url(
+        settings.redis_url, max_connections=settings.ingest_workers + 16, socket_timeout=30, health_check_interval=30
     )
+
+    def new_client() -> httpx.Client:
+        return make_client(
+            settings.full_user_agent,
+            settings.allowed_networks,
+            settings.fetch_connect_timeout_s,
+            settings.fetch_timeout_s,
+            max_connections=settings.ingest_host_concurrency + 2,
+        )
+
     shared = SharedSchedule(client, keys, settings.ingest_claim_ttl_s)
     hosts = HostGate(
         client,
@@ -450,4 +460,14 @@ def build(
         backoff_base_s=60,
         backoff_max_s=settings.ingest_backoff_max_s,
     )
-    return Ingest(list(feeds), SeenVersions(client, keys.ingest_seen), celery, http, config, shared, hosts)
+    ingest = Ingest(
+        list(feeds),
+        SeenVersions(client, keys.ingest_seen),
+        celery,
+        http or ClientPool(new_client),
+        config,
+        shared,
+        hosts,
+    )
+    ingest._owned_redis = client
+    return ingest

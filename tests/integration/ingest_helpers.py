@@ -33,9 +33,9 @@ _OPEN: list[tuple[Ingest, redis.Redis]] = []
 def make_ingest(redis_url: str, namespace: str, feeds: list[Feed], seed: int = 0, **overrides: Any) -> Ingest:
     """A real Ingest; ``close_all`` (an autouse fixture in the tests' conftest) closes it."""
     s = settings(redis_url, namespace, **overrides)
-    client = redis.Redis.from_url(redis_url)
+    client = redis.Redis.from_url(redis_url)  # only closed with the rest
     celery = make_app("ingest-test", redis_url, s.keys)
-    ingest = build(s, feeds, client, celery)
+    ingest = build(s, feeds, celery)
     ingest._rng = random.Random(seed)
     _OPEN.append((ingest, client))
     return ingest

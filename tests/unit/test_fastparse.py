@@ -23,23 +23,30 @@ RSS_RICH = b"""<?xml version="1.0" encoding="utf-8"?>
  Yangon</title><link>https://news.example.org/a?utm_source=rss#top</link><guid>a-1</guid>
 <pubDate>Sat, 21 Nov 2026 08:00:00 +0630</pubDate><dc:creator>Ma Ma</dc:creator><dc:creator>Ko Ko</dc:creator>
 <description>&lt;p&gt;Short &lt;b&gt;summary&lt;/b&gt;.&lt;/p&gt;</description>
-<content:encoded><![CDATA[<p>First para with <a href="/rel">a relative link</a>.</p><script>alert(1)</script><p>Second.</p>]]></content:encoded></item>
-<item><title>Permalink only</title><guid>https://news.example.org/p</guid><pubDate>Fri, 20 Nov 2026 10:00:00 GMT</pubDate>
+<content:encoded><![CDATA[<p>First para with <a href="/rel">a relative link</a>.</p><script>alert(1)</script>
+<p>Second.</p>]]></content:encoded></item>
+<item><title>Permalink only</title><guid>https://news.example.org/p</guid>
+<pubDate>Fri, 20 Nov 2026 10:00:00 GMT</pubDate>
 <description>Plain words</description></item>
 <item><title>Not a permalink</title><guid isPermaLink="false">https://news.example.org/np</guid>
 <dc:date>2026-11-19T10:00:00Z</dc:date><author>desk@example.org (Desk)</author></item>
-<item><description>No title, odd date</description><link>/relative/path</link><pubDate>2026-11-18 07:00</pubDate></item>
-<item><title>Future</title><link>https://news.example.org/f</link><pubDate>Sat, 01 Jan 2099 00:00:00 GMT</pubDate></item>
+<item><description>No title, odd date</description><link>/relative/path</link><pubDate>2026-11-18 07:00</pubDate>
+</item>
+<item><title>Future</title><link>https://news.example.org/f</link><pubDate>Sat, 01 Jan 2099 00:00:00 GMT</pubDate>
+</item>
 </channel></rss>"""
 
 ATOM_RICH = b"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom" xml:lang="my">
 <title>Atom</title><link rel="self" href="https://news.example.org/atom"/><link href="https://news.example.org/"/>
 <id>urn:x</id><updated>2026-11-21T09:00:00Z</updated>
-<entry><title type="html">&lt;b&gt;Bold&lt;/b&gt; move</title><link rel="alternate" href="https://news.example.org/x1"/>
-<link rel="enclosure" href="https://news.example.org/x1.mp3"/><id>urn:x1</id><updated>2026-11-21T09:00:00+06:30</updated>
+<entry><title type="html">&lt;b&gt;Bold&lt;/b&gt; move</title>
+<link rel="alternate" href="https://news.example.org/x1"/>
+<link rel="enclosure" href="https://news.example.org/x1.mp3"/><id>urn:x1</id>
+<updated>2026-11-21T09:00:00+06:30</updated>
 <author><name>A One</name></author><summary>Plain summary</summary>
-<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>XHTML <em>body</em>.</p><p>Two.</p></div></content></entry>
+<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>XHTML <em>body</em>.</p><p>Two.</p></div>
+</content></entry>
 <entry><title>Text only</title><id>urn:x2</id><published>2026-11-20T09:00:00Z</published>
 <content type="html">&lt;p&gt;Escaped &amp;amp; html&lt;/p&gt;</content></entry>
 </feed>"""
@@ -111,6 +118,6 @@ def test_unusual_documents_go_to_feedparser(body: bytes, content_type: str | Non
 def test_parse_feed_marks_salvaged_documents_as_malformed_via_feedparser() -> None:
     truncated = RSS_RICH[: RSS_RICH.index(b"</item>") + 7]
     parsed = parse_feed(truncated)
-    assert parsed.malformed and [e["title"] for e in parsed.entries] == ["Guns & Roses play Yangon"] or (
+    assert (parsed.malformed and [e["title"] for e in parsed.entries] == ["Guns & Roses play Yangon"]) or (
         parsed.malformed and len(parsed.entries) == 1
     )
