@@ -54,3 +54,8 @@ unit: setup  ## only the tests that need no servers
 
 clean:  ## remove the virtual environment and local data
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+
+# --- ingest (issue 3) ---------------------------------------------------------------------------
+.PHONY: bench-ingest
+bench-ingest: setup services  ## ingest vs a sequential feedparser loop on 1,000 and 10,000 local feeds (last line: JSON)
+	$(PY) bench/ingest_bench.py

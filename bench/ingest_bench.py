@@ -95,7 +95,7 @@ def child_newswire(urls: list[str]) -> dict[str, Any]:
         redis_url=REDIS_URL,
         redis_namespace=namespace,
         ingest_allow_networks="127.0.0.0/8",
-        ingest_workers=48,
+        ingest_workers=24,
         ingest_host_concurrency=2,
         ingest_host_gap_s=0.05,
         fetch_total_timeout_s=10,
@@ -271,8 +271,8 @@ def main() -> None:
     parser.add_argument("--urls")
     parser.add_argument("--scales", default="1000,10000")
     parser.add_argument("--hosts", type=int, default=250)
-    parser.add_argument("--items", type=int, default=10)
-    parser.add_argument("--baseline-sample", type=int, default=1000)
+    parser.add_argument("--items", type=int, default=20)
+    parser.add_argument("--baseline-sample", type=int, default=500)
     args = parser.parse_args()
     if args.child:
         urls = json.loads(Path(args.urls).read_text())

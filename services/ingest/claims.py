@@ -195,7 +195,9 @@ class SharedSchedule:
     def finish(self, claim: Claim, state: FeedState, delay_s: float | None) -> bool:
         """Write the feed's new state and next due time (``None``: leave the schedule, it is
         broken) and release the claim. False when the claim had expired: nothing was written."""
-        flat = [x for pair in state.to_redis().items() for x in pair]
+        # Only what changed: a 304 poll rewrites two timestamps, not the whole state.
+        before = claim.state.to_redis() if claim.state.registry_url else {}
+        flat = [x for k, v in state.to_redis().items() if before.get(k) != v for x in (k, v)]
         done = self._finish(
             keys=[self._keys.ingest_claim(claim.name), self._keys.ingest_schedule, self._keys.ingest_feed(claim.name)],
             args=[claim.token, claim.name, -1 if delay_s is None else delay_s, *flat],

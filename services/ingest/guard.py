@@ -12,6 +12,7 @@ Both live at the socket, not at the URL, because only there are they sound:
 
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 from collections import OrderedDict
@@ -136,15 +137,34 @@ class GuardedBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
+_SSL_LOCK = threading.Lock()
+_SSL: list[ssl.SSLContext] = []
+
+
+def shared_ssl_context() -> ssl.SSLContext:
+    with _SSL_LOCK:
+        if not _SSL:
+            _SSL.append(httpx.create_ssl_context(trust_env=False))
+        return _SSL[0]
+
+
 class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport over :class:`GuardedBackend`; proxies from the environment are ignored
     (they would connect on our behalf to addresses we never checked)."""
 
-    def __init__(self, allowed: Iterable[Network] = (), limits: httpx.Limits | None = None) -> None:
+    def __init__(
+        self,
+        allowed: Iterable[Network] = (),
+        limits: httpx.Limits | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
-        super().__init__(trust_env=False, limits=limits)
+        # One SSL context for every client: each loads the CA bundle, about a megabyte and
+        # milliseconds of CPU, which a pool per origin would otherwise pay thousands of times.
+        ssl_context = ssl_context or shared_ssl_context()
+        super().__init__(verify=ssl_context, trust_env=False, limits=limits)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=ssl_context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

@@ -388,21 +388,27 @@ class Ingest:
         finally:
             metrics.PARSE_DURATION.labels(feed.outlet).observe(time.monotonic() - started)
         summary.entries = len(parsed.entries)
-        for article, previous in zip(batch, self._seen.previous(batch), strict=True):
-            if previous == article.version:
-                summary.articles_unchanged += 1
-                metrics.ARTICLES.labels(feed.outlet, "unchanged").inc()
-                continue
-            self._celery.send_task(TASK_TAG_ARTICLE, args=[article.model_dump(mode="json")], queue=QUEUE_EXTRACT)
-            self._seen.mark_queued(article)
-            metrics.QUEUED.labels(feed.outlet).inc()
-            summary.queued.append((article.id, article.version))
-            if previous is None:
-                summary.articles_new += 1
-                metrics.ARTICLES.labels(feed.outlet, "new").inc()
-            else:
-                summary.articles_changed += 1
-                metrics.ARTICLES.labels(feed.outlet, "changed").inc()
+        queued: list[Article] = []
+        try:
+            for article, previous in zip(batch, self._seen.previous(batch), strict=True):
+                if previous == article.version:
+                    summary.articles_unchanged += 1
+                    metrics.ARTICLES.labels(feed.outlet, "unchanged").inc()
+                    continue
+                self._celery.send_task(TASK_TAG_ARTICLE, args=[article.model_dump(mode="json")], queue=QUEUE_EXTRACT)
+                queued.append(article)
+                summary.queued.append((article.id, article.version))
+                result = "new" if previous is None else "changed"
+                if previous is None:
+                    summary.articles_new += 1
+                else:
+                    summary.articles_changed += 1
+                metrics.ARTICLES.labels(feed.outlet, result).inc()
+        finally:
+            # Recorded as seen only once queued, all in one round trip; a crash before this line
+            # queues them again, which the idempotent store absorbs.
+            self._seen.mark_all_queued(queued)
+            metrics.QUEUED.labels(feed.outlet).inc(len(queued))
         log.info(
             "feed polled",
             extra={
