@@ -17,6 +17,7 @@ import argparse
 import io
 import json
 import os
+import random
 import resource
 import socket
 import statistics
@@ -101,6 +102,8 @@ def child_newswire(urls: list[str]) -> dict[str, Any]:
         fetch_total_timeout_s=10,
         fetch_timeout_s=5,
         ingest_claim_ttl_s=60,
+        # The bench's items link to example.org pages that must never be fetched from here.
+        ingest_fetch_pages=False,
     )
     feeds = [Feed(name=f"f{i}", url=url, outlet=f"Outlet {i % 97}") for i, url in enumerate(urls)]
     client = redis.Redis.from_url(REDIS_URL)
@@ -235,8 +238,9 @@ def run_scale(feeds: int, hosts: int, items: int, baseline_sample: int) -> dict[
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
         urls = [f"http://{host(i, hosts)}:{port}/f/{i}.xml" for i in range(feeds)]
-        step = max(1, feeds // baseline_sample)
-        sample = urls[::step]
+        # A seeded random sample, so that it holds the same mix of feed kinds as the whole.
+        chosen = sorted(random.Random(feeds).sample(range(feeds), min(baseline_sample, feeds)))
+        sample = [urls[i] for i in chosen]
         print(f"[{feeds} feeds] newswire: cold poll, then the measured steady poll ...", file=sys.stderr, flush=True)
         newswire = _child("newswire", urls)
         print(f"[{feeds} feeds] baseline over {len(sample)} feeds ...", file=sys.stderr, flush=True)
@@ -247,12 +251,16 @@ def run_scale(feeds: int, hosts: int, items: int, baseline_sample: int) -> dict[
     mix: dict[str, int] = {}
     for i in range(feeds):
         mix[kind(i)] = mix.get(kind(i), 0) + 1
+    sample_mix: dict[str, int] = {}
+    for i in chosen:
+        sample_mix[kind(i)] = sample_mix.get(kind(i), 0) + 1
     return {
         "feeds": feeds,
         "hosts": hosts,
         "items_per_feed": items,
         "mix": mix,
         "baseline_feeds_measured": len(sample),
+        "baseline_sample_mix": sample_mix,
         "newswire": newswire,
         "baseline": baseline,
         "ratios": {

@@ -42,6 +42,11 @@ class Keys:
         return f"{self.namespace}:ingest:seen"
 
     @property
+    def ingest_article_feeds(self) -> str:
+        """Hash of article id to the feeds known to carry it (comma-separated feed names)."""
+        return f"{self.namespace}:ingest:article-feeds"
+
+    @property
     def ingest_schedule(self) -> str:
         """Sorted set of feed name to the Unix time it is next due; every ingest replica shares it."""
         return f"{self.namespace}:ingest:schedule"

@@ -6,9 +6,21 @@ from services.common.schema import Article
 
 
 class SeenVersions:
-    def __init__(self, client: redis.Redis, key: str) -> None:
+    def __init__(self, client: redis.Redis, key: str, feeds_key: str | None = None) -> None:
         self._redis = client
         self._key = key
+        self._feeds_key = feeds_key or f"{key}:feeds"
+
+    def feeds(self, articles: list[Article]) -> list[set[str]]:
+        """The feeds already known to carry each article (syndication)."""
+        if not articles:
+            return []
+        values = self._redis.hmget(self._feeds_key, [a.id for a in articles])
+        return [set((v.decode() if isinstance(v, bytes) else v).split(",")) if v else set() for v in values]
+
+    def record_feeds(self, feeds: dict[str, list[str]]) -> None:
+        if feeds:
+            self._redis.hset(self._feeds_key, mapping={k: ",".join(v) for k, v in feeds.items()})
 
     def previous(self, articles: list[Article]) -> list[str | None]:
         if not articles:

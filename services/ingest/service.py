@@ -29,6 +29,7 @@ from services.ingest.fetch import Fetched, Validators, fetch
 from services.ingest.guard import ClientPool, make_client
 from services.ingest.hosts import HostBusy, HostGate, host_of
 from services.ingest.normalise import normalise
+from services.ingest.pages import extract_main_text
 from services.ingest.parse import ParsedFeed, parse_feed
 from services.ingest.seen import SeenVersions
 from services.ingest.settings import IngestSettings
@@ -77,6 +78,11 @@ class IngestConfig:
     backoff_max_s: float = 24 * 3600
     broken_after: int = 10
     workers: int = 16
+    fetch_pages: bool = True
+    summary_only_chars: int = 500
+    max_pages_per_poll: int = 10
+    max_page_bytes: int = 5 * 1024 * 1024
+    claim_ttl_s: float = 300.0
 
     @classmethod
     def from_settings(cls, settings: IngestSettings) -> "IngestConfig":
@@ -89,6 +95,11 @@ class IngestConfig:
             backoff_max_s=settings.ingest_backoff_max_s,
             broken_after=settings.ingest_broken_after,
             workers=settings.ingest_workers,
+            fetch_pages=settings.ingest_fetch_pages,
+            summary_only_chars=settings.ingest_summary_only_chars,
+            max_pages_per_poll=settings.ingest_max_pages_per_poll,
+            max_page_bytes=settings.max_page_bytes,
+            claim_ttl_s=settings.ingest_claim_ttl_s,
         )
 
 
@@ -389,12 +400,26 @@ class Ingest:
             metrics.PARSE_DURATION.labels(feed.outlet).observe(time.monotonic() - started)
         summary.entries = len(parsed.entries)
         queued: list[Article] = []
+        carried: dict[str, list[str]] = {}
+        pages = _PageBudget(self.config.max_pages_per_poll, time.monotonic() + self.config.claim_ttl_s / 2)
+        previous_versions = self._seen.previous(batch)
+        known_feeds = self._seen.feeds(batch)
         try:
-            for article, previous in zip(batch, self._seen.previous(batch), strict=True):
+            for article, previous, known in zip(batch, previous_versions, known_feeds, strict=True):
+                feeds = sorted(known | {feed.name})
+                if feed.name not in known:
+                    carried[article.id] = feeds
                 if previous == article.version:
                     summary.articles_unchanged += 1
-                    metrics.ARTICLES.labels(feed.outlet, "unchanged").inc()
+                    if known and feed.name not in known:
+                        # The same story in another feed: one article, both feeds recorded.
+                        metrics.ARTICLES.labels(feed.outlet, "syndicated").inc()
+                        log.info("article also carried by this feed", extra={"feed": feed.name, "article": article.id})
+                    else:
+                        metrics.ARTICLES.labels(feed.outlet, "unchanged").inc()
                     continue
+                article = article.model_copy(update={"feeds": feeds})
+                article = self._with_page(feed, article, pages)
                 self._celery.send_task(TASK_TAG_ARTICLE, args=[article.model_dump(mode="json")], queue=QUEUE_EXTRACT)
                 queued.append(article)
                 summary.queued.append((article.id, article.version))
@@ -408,6 +433,7 @@ class Ingest:
             # Recorded as seen only once queued, all in one round trip; a crash before this line
             # queues them again, which the idempotent store absorbs.
             self._seen.mark_all_queued(queued)
+            self._seen.record_feeds(carried)
             metrics.QUEUED.labels(feed.outlet).inc(len(queued))
         log.info(
             "feed polled",
@@ -422,6 +448,51 @@ class Ingest:
         stated = schedule.freshness({}, now, parsed.ttl, dated)
         return max((s for s in (stated.ttl_s, stated.publish_gap_s) if s), default=None)
 
+    def _with_page(self, feed: Feed, article: Article, budget: "_PageBudget") -> Article:
+        """For a summary-only entry, the article with the main text of its page as ``body_text``
+        (the feed's summary stays in ``summary``); unchanged when the page cannot be had."""
+        wanted = feed.fetch_pages if feed.fetch_pages is not None else self.config.fetch_pages
+        if (
+            not wanted
+            or len(article.body_text) >= self.config.summary_only_chars
+            or not article.url.startswith(("http://", "https://"))
+            or not budget.take()
+        ):
+            return article
+        started = time.monotonic()
+        try:
+            with self._hosts.slot(host_of(article.url), f"page-{time.time_ns()}", _HOST_WAIT_LOOP_S):
+                fetched = fetch(
+                    self._http,
+                    article.url,
+                    Validators(),
+                    self.config.max_page_bytes,
+                    max_redirects=self.config.max_redirects,
+                    total_timeout_s=min(self.config.total_timeout_s, budget.remaining()),
+                    accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+                )
+            text = extract_main_text(fetched.body)
+        except FetchError as exc:
+            metrics.PAGES.labels(feed.outlet, exc.reason).inc()
+            log.warning(
+                "article page could not be fetched; keeping the feed's summary",
+                extra={"feed": feed.name, "article": article.id, "reason": exc.reason, "error": str(exc)},
+            )
+            return article
+        except HostBusy:
+            metrics.PAGES.labels(feed.outlet, "host_busy").inc()
+            return article
+        finally:
+            metrics.FETCH_DURATION.labels(feed.outlet).observe(time.monotonic() - started)
+        if not text:
+            metrics.PAGES.labels(feed.outlet, "no_text").inc()
+            log.warning(
+                "article page has no main text; keeping the summary", extra={"feed": feed.name, "article": article.id}
+            )
+            return article
+        metrics.PAGES.labels(feed.outlet, "ok").inc()
+        return article.model_copy(update={"body_text": text})
+
     # --- newswire feeds check --------------------------------------------------------------------
 
     def check(self, feed: Feed) -> Checked:
@@ -431,6 +502,23 @@ class Ingest:
             fetched = self._fetch(feed, feed.url, FeedState())
         parsed, batch, invalid, duplicates = self._articles(feed, fetched, now)
         return Checked(fetched, parsed, batch, self._seen.previous(batch), invalid, duplicates)
+
+
+class _PageBudget:
+    """How many article pages one poll may still fetch, and by when (its claim must not expire)."""
+
+    def __init__(self, count: int, deadline: float) -> None:
+        self._count = count
+        self._deadline = deadline
+
+    def take(self) -> bool:
+        if self._count <= 0 or self.remaining() < 1:
+            return False
+        self._count -= 1
+        return True
+
+    def remaining(self) -> float:
+        return self._deadline - time.monotonic()
 
 
 def build(
@@ -468,7 +556,7 @@ def build(
     )
     ingest = Ingest(
         list(feeds),
-        SeenVersions(client, keys.ingest_seen),
+        SeenVersions(client, keys.ingest_seen, keys.ingest_article_feeds),
         celery,
         http or ClientPool(new_client),
         config,

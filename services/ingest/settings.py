@@ -54,6 +54,16 @@ class IngestSettings(CommonSettings):
     ingest_claim_ttl_s: int = Field(
         300, ge=10, description="Seconds a replica's claim on a feed lasts; a dead replica's claims expire after it."
     )
+    ingest_fetch_pages: bool = Field(
+        True, description="For feeds that carry only a summary, fetch each new article's page and extract its text."
+    )
+    ingest_summary_only_chars: int = Field(
+        500, ge=0, description="An entry whose body is shorter than this many characters counts as summary-only."
+    )
+    ingest_max_pages_per_poll: int = Field(10, ge=0, description="Article pages fetched at most per feed poll.")
+    max_page_bytes: int = Field(
+        5 * 1024 * 1024, gt=0, description="Cap on an article page's size, counted after decompression."
+    )
     ingest_metrics_port: int = Field(9101, ge=0, le=65535, description="Port of ingest's /metrics (0: none).")
 
     @field_validator("ingest_allow_networks")

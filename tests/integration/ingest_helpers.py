@@ -22,6 +22,8 @@ def settings(redis_url: str, namespace: str, **overrides: Any) -> IngestSettings
         "ingest_jitter": 0.0,
         "fetch_total_timeout_s": 10.0,
         "ingest_claim_ttl_s": 60,
+        # The test feeds link to example.org pages: never fetch them (no traffic leaves this machine).
+        "ingest_fetch_pages": False,
         **overrides,
     }
     return IngestSettings(**values)
