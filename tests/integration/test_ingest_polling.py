@@ -242,3 +242,27 @@ def test_per_host_concurrency_cap_and_minimum_gap(server: FeedServer, redis_url:
     # The gap is kept between the starts of requests as ingest sends them; what the server sees moves
     # by connection set-up and scheduling, so the span is the firm check.
     assert starts[-1] - starts[0] >= 0.75, starts
+
+
+def test_schedule_gauges_count_due_overdue_and_broken_feeds(
+    server: FeedServer, redis_url: str, namespace: str
+) -> None:
+    ok = server.route("/ok.xml", Reply(200, rss(items(1))))
+    gone = server.route("/gone2.xml", Reply(410, b"gone"))
+    feeds = [feed("ok", ok), feed("gone2", gone), feed("late", ok + "?late"), feed("due", ok + "?due")]
+    ingest = make_ingest(redis_url, namespace, feeds)
+    client = redis.Redis.from_url(redis_url)
+    ingest.poll_all()  # "gone2" is now broken; the rest are due in 15 minutes
+    now = ingest.schedule.now()
+    client.zadd(Keys(namespace).ingest_schedule, {"late": now - 600, "due": now - 1})
+
+    ingest._update_gauges()
+
+    assert sample("newswire_ingest_feeds_due") == 2
+    assert sample("newswire_ingest_feeds_overdue") == 1
+    assert sample("newswire_ingest_feeds_broken") == 1
+    assert sample("newswire_ingest_last_success_timestamp_seconds", outlet="Test Outlet") >= now - 60
+    assert sample("newswire_ingest_fetch_duration_seconds_count", outlet="Test Outlet") >= 4
+    assert sample("newswire_ingest_parse_duration_seconds_count", outlet="Test Outlet") >= 3
+    assert sample("newswire_ingest_fetched_bytes_total", outlet="Test Outlet") > 0
+    client.close()
