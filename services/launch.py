@@ -23,6 +23,7 @@ from services.common.celery_config import make_app
 from services.common.errors import NewswireError
 from services.common.settings import load
 from services.extract.settings import ExtractSettings
+from services.ingest.claims import SharedSchedule
 from services.ingest.feeds import load_registry
 from services.ingest.service import PollSummary, build
 from services.ingest.settings import IngestSettings
@@ -186,7 +187,11 @@ def run_local(once: bool, as_json: bool, timeout_s: float) -> int:
         engine = database.make_engine(store_settings.db_url)
         database.upgrade(engine)
         engine.dispose()
-        _forget_what_the_database_lacks(client, ingest_settings.keys.ingest_seen, store_settings.db_url)
+        if _forget_what_the_database_lacks(client, ingest_settings.keys.ingest_seen, store_settings.db_url):
+            # A 304 would skip those articles' feeds: fetch them in full once more.
+            SharedSchedule(client, ingest_settings.keys, ingest_settings.ingest_claim_ttl_s).forget_validators(
+                f.name for f in feeds
+            )
         log.info(describe_ner(extract_settings))
     except LaunchError as exc:
         print(f"newswire: {exc}", file=sys.stderr)

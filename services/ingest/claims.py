@@ -233,6 +233,13 @@ class SharedSchedule:
     def count_due(self, at: float) -> int:
         return int(self._redis.zcount(self._keys.ingest_schedule, "-inf", at))
 
+    def forget_validators(self, names: Iterable[str]) -> None:
+        """Drop the feeds' ETag and Last-Modified, so that their next poll fetches them in full."""
+        pipe = self._redis.pipeline(transaction=False)
+        for name in names:
+            pipe.hdel(self._keys.ingest_feed(name), "etag", "last_modified")
+        pipe.execute()
+
     def enable(self, name: str) -> None:
         """Clear a feed's failures and broken mark and make it due now."""
         pipe = self._redis.pipeline(transaction=True)
