@@ -226,6 +226,9 @@ class SharedSchedule:
         members: Any = self._redis.zrange(self._keys.ingest_schedule, 0, -1, withscores=True)
         return {n.decode(): float(s) for n, s in members}
 
+    def size(self) -> int:
+        return int(self._redis.zcard(self._keys.ingest_schedule))
+
     def next_due(self) -> float | None:
         first: Any = self._redis.zrange(self._keys.ingest_schedule, 0, 0, withscores=True)
         return float(first[0][1]) if first else None

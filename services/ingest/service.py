@@ -214,7 +214,7 @@ class Ingest:
         now = self.schedule.now()
         metrics.FEEDS_DUE.set(self.schedule.count_due(now))
         metrics.FEEDS_OVERDUE.set(self.schedule.count_due(now - 60))
-        scheduled = len(self.schedule.due_times())
+        scheduled = self.schedule.size()
         metrics.FEEDS_BROKEN.set(max(0, len(self.feeds) - scheduled))
 
     # --- one poll ------------------------------------------------------------------------------
