@@ -96,7 +96,7 @@ def child_newswire(urls: list[str]) -> dict[str, Any]:
         redis_url=REDIS_URL,
         redis_namespace=namespace,
         ingest_allow_networks="127.0.0.0/8",
-        ingest_workers=24,
+        ingest_workers=int(os.environ.get("NEWSWIRE_BENCH_WORKERS", "12")),
         ingest_host_concurrency=2,
         ingest_host_gap_s=0.05,
         fetch_total_timeout_s=10,

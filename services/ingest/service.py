@@ -165,11 +165,17 @@ class Ingest:
         return summary
 
     def _poll_now(self, feed: Feed) -> PollSummary:
-        claim = self.schedule.claim(feed.name)
-        if claim is None:
-            log.info("feed is being polled by another replica; skipped", extra={"feed": feed.name})
-            return PollSummary(feeds_skipped=1)
-        return self.poll(feed, claim, _HOST_WAIT_ONCE_S)
+        try:
+            claim = self.schedule.claim(feed.name)
+            if claim is None:
+                log.info("feed is being polled by another replica; skipped", extra={"feed": feed.name})
+                return PollSummary(feeds_skipped=1)
+            return self.poll(feed, claim, _HOST_WAIT_ONCE_S)
+        except redis.RedisError as exc:
+            # Redis went away mid-poll: this feed's claim expires and it is polled again later.
+            metrics.POLLS.labels(feed.outlet, "redis_error").inc()
+            log.error("feed poll lost its Redis connection", extra={"feed": feed.name, "error": str(exc)})
+            return PollSummary(feeds=1, feeds_failed=1)
 
     def run_forever(self, stop: threading.Event) -> None:
         """Poll due feeds until ``stop`` is set, then finish the polls under way."""
@@ -221,8 +227,14 @@ class Ingest:
 
     def poll(self, feed: Feed, claim: Claim, host_wait_s: float = _HOST_WAIT_LOOP_S) -> PollSummary:
         """Poll one claimed feed and release the claim. Never raises for a feed's own failure."""
-        summary = PollSummary(feeds=1)
         metrics.IN_PROGRESS.inc()
+        try:
+            return self._poll(feed, claim, host_wait_s)
+        finally:
+            metrics.IN_PROGRESS.dec()
+
+    def _poll(self, feed: Feed, claim: Claim, host_wait_s: float) -> PollSummary:
+        summary = PollSummary(feeds=1)
         started = time.monotonic()
         state = claim.state
         if state.registry_url != feed.url:
@@ -238,17 +250,13 @@ class Ingest:
             if host_had_refusals:
                 self._hosts.succeeded(host)
         except HostBusy as busy:
-            summary = PollSummary(feeds_skipped=1)
             log.info("host is busy or backing off; feed put back", extra={"feed": feed.name, "wait_s": busy.wait_s})
             self.schedule.release(claim, busy.wait_s)
-            metrics.IN_PROGRESS.dec()
-            return summary
+            return PollSummary(feeds_skipped=1)
         except FetchError as exc:
             summary.feeds_failed = 1
             delay, state = self._failed(feed, host, exc, state)
-        finally:
-            elapsed = time.monotonic() - started
-        metrics.IN_PROGRESS.dec()
+        elapsed = time.monotonic() - started
         metrics.DURATION.labels(feed.outlet).observe(elapsed)
         state = replace(state, last_poll=time.time())
         if not self.schedule.finish(claim, state, delay):
