@@ -46,19 +46,22 @@ _CLAIM_ONE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', tonumber(ARGV[2])) then
+  local due = redis.call('ZSCORE', KEYS[2], ARGV[3])
   redis.call('ZADD', KEYS[2], 'XX', now + tonumber(ARGV[2]) / 1000, ARGV[3])
-  return {tostring(now), redis.call('HGETALL', KEYS[3])}
+  return {tostring(now), redis.call('HGETALL', KEYS[3]), due or ''}
 end
 return false
 """
 
-# KEYS: claim, schedule, state. ARGV: token, name, delay_s (negative: leave the schedule), then
+# KEYS: claim, schedule, state, and a host's slots key (or the state key again: nothing to release).
+# ARGV: token, name, delay_s (negative: leave the schedule), slot token ('' for none), then
 # field/value pairs to write into the state hash.
 _FINISH = """
+if ARGV[4] ~= '' then redis.call('ZREM', KEYS[4], ARGV[4]) end
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
-if #ARGV > 3 then redis.call('HSET', KEYS[3], unpack(ARGV, 4)) end
+if #ARGV > 4 then redis.call('HSET', KEYS[3], unpack(ARGV, 5)) end
 local delay = tonumber(ARGV[3])
 if delay < 0 then
   redis.call('ZREM', KEYS[2], ARGV[2])
@@ -181,7 +184,6 @@ class SharedSchedule:
         """Claim one feed whether it is due or not (``--once`` and ``feeds check``); None while
         another replica holds it."""
         token = f"{self._token()}:{name}"
-        due = self._redis.zscore(self._keys.ingest_schedule, name)
         raw = self._claim_one(
             keys=[self._keys.ingest_claim(name), self._keys.ingest_schedule, self._keys.ingest_feed(name)],
             args=[token, self._lease_ms, name],
@@ -189,26 +191,33 @@ class SharedSchedule:
         if raw is None:
             return None
         claimed_at = float(raw[0])
-        due_at = min(float(due), claimed_at) if due is not None else claimed_at
+        due = raw[2]
+        due_at = min(float(due), claimed_at) if due else claimed_at
         return Claim(name, token, due_at, claimed_at, _state(raw[1]))
 
-    def finish(self, claim: Claim, state: FeedState, delay_s: float | None) -> bool:
+    def finish(
+        self, claim: Claim, state: FeedState, delay_s: float | None, slot: tuple[str, str] | None = None
+    ) -> bool:
         """Write the feed's new state and next due time (``None``: leave the schedule, it is
-        broken) and release the claim. False when the claim had expired: nothing was written."""
+        broken) and release the claim, and the host slot ``(slots key, token)`` if given, in one
+        round trip. False when the claim had expired: nothing was written (the slot is released)."""
         # Only what changed: a 304 poll rewrites two timestamps, not the whole state.
         before = claim.state.to_redis() if claim.state.registry_url else {}
         flat = [x for k, v in state.to_redis().items() if before.get(k) != v for x in (k, v)]
+        state_key = self._keys.ingest_feed(claim.name)
+        slot_key, slot_token = slot or (state_key, "")
         done = self._finish(
-            keys=[self._keys.ingest_claim(claim.name), self._keys.ingest_schedule, self._keys.ingest_feed(claim.name)],
-            args=[claim.token, claim.name, -1 if delay_s is None else delay_s, *flat],
+            keys=[self._keys.ingest_claim(claim.name), self._keys.ingest_schedule, state_key, slot_key],
+            args=[claim.token, claim.name, -1 if delay_s is None else delay_s, slot_token, *flat],
         )
         return bool(done)
 
     def release(self, claim: Claim, delay_s: float) -> bool:
         """Give a feed back unpolled, due again after ``delay_s`` (its host asked us to wait)."""
+        state_key = self._keys.ingest_feed(claim.name)
         done = self._finish(
-            keys=[self._keys.ingest_claim(claim.name), self._keys.ingest_schedule, self._keys.ingest_feed(claim.name)],
-            args=[claim.token, claim.name, delay_s],
+            keys=[self._keys.ingest_claim(claim.name), self._keys.ingest_schedule, state_key, state_key],
+            args=[claim.token, claim.name, delay_s, ""],
         )
         return bool(done)
 

@@ -72,6 +72,25 @@ class HostBusy(Exception):  # noqa: N818 - a signal to the caller, not a failure
         self.wait_s = wait_s
 
 
+class HostSlot:
+    """One request slot on a host, held until released (a lease that expires if we die first)."""
+
+    def __init__(
+        self, gate: "HostGate", host: str, key: str, token: str, had_refusals: bool, released: bool = False
+    ) -> None:
+        self.gate = gate
+        self.host = host
+        self.key = key  # the host's slots key ("" for local files, which need no slot)
+        self.token = token
+        self.had_refusals = had_refusals  # call HostGate.succeeded after a good answer
+        self.released = released
+
+    def release(self) -> None:
+        if not self.released:
+            self.released = True
+            self.gate._redis.zrem(self.key, self.token)
+
+
 class HostGate:
     def __init__(
         self,
@@ -93,30 +112,33 @@ class HostGate:
         self._acquire = client.register_script(_ACQUIRE)
         self._back_off = client.register_script(_BACK_OFF)
 
-    @contextmanager
-    def slot(self, host: str, token: str, max_wait_s: float) -> Iterator[bool]:
-        """Hold one of the host's request slots; raise :class:`HostBusy` when the host will not
-        have one for longer than ``max_wait_s`` (it is backing off, or busy that long). Yields
-        whether the host has refusals on record (call :meth:`succeeded` after a good answer)."""
+    def acquire(self, host: str, token: str, max_wait_s: float) -> "HostSlot":
+        """Take one of the host's request slots; raise :class:`HostBusy` when the host will not
+        have one for longer than ``max_wait_s`` (it is backing off, or busy that long). The caller
+        must release it (``release``, or the schedule's ``finish`` in the same round trip)."""
         if host == "local":
-            yield False
-            return
+            return HostSlot(self, host, "", token, had_refusals=False, released=True)
         hash_key, slots_key = self._keys.ingest_host(host), self._keys.ingest_host_slots(host)
         waited = 0.0
         while True:
             wait_ms = int(
                 self._acquire(keys=[hash_key, slots_key], args=[self._concurrency, self._gap_ms, token, self._lease_ms])
             )
-            if wait_ms == 0:
-                break
+            if wait_ms <= 0:
+                return HostSlot(self, host, slots_key, token, had_refusals=wait_ms < 0)
             if waited + wait_ms / 1000 > max_wait_s:
                 raise HostBusy(host, wait_ms / 1000)
             time.sleep(wait_ms / 1000)
             waited += wait_ms / 1000
+
+    @contextmanager
+    def slot(self, host: str, token: str, max_wait_s: float) -> Iterator["HostSlot"]:
+        """:meth:`acquire` for the length of a ``with`` block."""
+        held = self.acquire(host, token, max_wait_s)
         try:
-            yield wait_ms < 0
+            yield held
         finally:
-            self._redis.zrem(slots_key, token)
+            held.release()
 
     def back_off(self, host: str, retry_after_s: float | None) -> float:
         """The host refused us (429, 503): every feed on it waits; returns the wait in seconds."""

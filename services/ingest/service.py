@@ -244,26 +244,37 @@ class Ingest:
         host = host_of(url)
         delay: float | None
         try:
-            with self._hosts.slot(host, claim.token, host_wait_s) as host_had_refusals:
-                fetched = self._fetch(feed, url, state)
-            delay, state = self._succeeded(feed, fetched, state, summary)
-            if host_had_refusals:
-                self._hosts.succeeded(host)
+            slot = self._hosts.acquire(host, claim.token, host_wait_s)
         except HostBusy as busy:
             log.info("host is busy or backing off; feed put back", extra={"feed": feed.name, "wait_s": busy.wait_s})
             self.schedule.release(claim, busy.wait_s)
             return PollSummary(feeds_skipped=1)
-        except FetchError as exc:
-            summary.feeds_failed = 1
-            delay, state = self._failed(feed, host, exc, state)
-        elapsed = time.monotonic() - started
-        metrics.DURATION.labels(feed.outlet).observe(elapsed)
-        state = replace(state, last_poll=time.time())
-        if not self.schedule.finish(claim, state, delay):
-            log.warning(
-                "claim expired before the poll finished; its result was not recorded",
-                extra={"feed": feed.name, "seconds": round(elapsed, 1)},
-            )
+        try:
+            try:
+                fetched = self._fetch(feed, url, state)
+                if not fetched.not_modified:
+                    # Parsing and queuing need no slot: free the host now. After a 304 the poll
+                    # is about to end, and ``finish`` frees it in the same round trip.
+                    slot.release()
+                delay, state = self._succeeded(feed, fetched, state, summary)
+                if slot.had_refusals:
+                    self._hosts.succeeded(host)
+            except FetchError as exc:
+                # A fetch that failed, or a body that is no feed (HTML, JSON, declared entities).
+                summary = PollSummary(feeds=1, feeds_failed=1)
+                delay, state = self._failed(feed, host, exc, state)
+            elapsed = time.monotonic() - started
+            metrics.DURATION.labels(feed.outlet).observe(elapsed)
+            state = replace(state, last_poll=time.time())
+            held = None if slot.released else (slot.key, slot.token)
+            if not self.schedule.finish(claim, state, delay, held):
+                log.warning(
+                    "claim expired before the poll finished; its result was not recorded",
+                    extra={"feed": feed.name, "seconds": round(elapsed, 1)},
+                )
+            slot.released = True
+        finally:
+            slot.release()
         return summary
 
     def _fetch(self, feed: Feed, url: str, state: FeedState) -> Fetched:
