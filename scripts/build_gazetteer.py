@@ -38,9 +38,7 @@ MM_ADMIN1 = {
 def _latin(names: list[str]) -> list[str]:
     # Latin-script names only; codes ("LSH", "BKK") and lower-case romanisations ("la shu") are left
     # out, because a news text would match them by accident (an acronym, a common word).
-    return sorted(
-        {n for n in names if n and all(ord(c) < 0x250 for c in n) and n[0].isupper() and not n.isupper()}
-    )
+    return sorted({n for n in names if n and all(ord(c) < 0x250 for c in n) and n[0].isupper() and not n.isupper()})
 
 
 def _alike(a: str, b: str) -> bool:

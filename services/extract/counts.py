@@ -54,7 +54,11 @@ _NUMBER = (
     r"(?P<number>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:\s+(?:million|thousand))?|"
     + "|".join(sorted((re.escape(w) for w in VAGUE), key=len, reverse=True))
     + "|"
-    + r"(?:" + "|".join(_UNITS) + r")(?:[\s-](?:" + "|".join(_UNITS) + r"))?(?:\s+hundred)?"
+    + r"(?:"
+    + "|".join(_UNITS)
+    + r")(?:[\s-](?:"
+    + "|".join(_UNITS)
+    + r"))?(?:\s+hundred)?"
     + r")"
 )
 # What a figure counts, and the words that say so.
@@ -63,15 +67,20 @@ _VERBS = {
     "injured": r"injured|wounded|injuring|wounding|hurt",
     "detained": r"detained|arrested|detaining|arresting|captured alive|taken prisoner|abducted",
     "fled": r"fled|flee|fleeing|escaped|deserted",
-    "displaced": r"displaced|displacing|forced from their homes|sheltering|refugees",
+    "displaced": r"displaced|displacing|forced from their homes|made homeless",
 }
 # "<number> [up to 6 words] <verb>" and "<verb> [up to 3 words] <number>".
 _BEFORE = {
-    field: re.compile(_NUMBER + r"\b(?:\s+[\w’'-]+){0,6}?\s+(?:were\s+|had\s+|have\s+|been\s+)*(?:" + verbs + r")\b", re.IGNORECASE)
+    field: re.compile(
+        _NUMBER + r"\b(?:\s+[\w’'-]+){0,6}?\s+(?:were\s+|had\s+|have\s+|been\s+)*(?:" + verbs + r")\b", re.IGNORECASE
+    )
     for field, verbs in _VERBS.items()
 }
 _AFTER = {
-    field: re.compile(r"\b(?:" + verbs + r")\s+(?:at least\s+|about\s+|around\s+|some\s+|over\s+|more than\s+)?" + _NUMBER + r"\b", re.IGNORECASE)
+    field: re.compile(
+        r"\b(?:" + verbs + r")\s+(?:at least\s+|about\s+|around\s+|some\s+|over\s+|more than\s+)?" + _NUMBER + r"\b",
+        re.IGNORECASE,
+    )
     for field, verbs in _VERBS.items()
 }
 

@@ -40,18 +40,28 @@ MONTHS = {
 }
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
-_MONTH = r"(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
+_MONTH = (
+    r"(january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
+)
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("month_day", re.compile(_MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4}))?", re.IGNORECASE)),
     ("day_month", re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r"(?:,?\s+(\d{4}))?\b", re.IGNORECASE)),
-    ("weekday", re.compile(r"\b(?:on\s+|last\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)),
+    (
+        "weekday",
+        re.compile(r"\b(?:on\s+|last\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE),
+    ),
     ("relative_day", re.compile(r"\b(yesterday|today|last night|this morning|tonight)\b", re.IGNORECASE)),
     ("relative_week", re.compile(r"\b(last|this|past|previous)\s+week\b", re.IGNORECASE)),
-    ("relative_month", re.compile(r"\b(last month|earlier this month|this month|earlier in the month)\b", re.IGNORECASE)),
+    (
+        "relative_month",
+        re.compile(r"\b(last month|earlier this month|this month|earlier in the month)\b", re.IGNORECASE),
+    ),
     (
         "month",
         re.compile(
-            r"\b(?:in|since|during|by|early|late|mid|mid-|earlier in|later in)[\s-]*(?:early\s+|late\s+|mid-?)?" + _MONTH
+            r"\b(?:in|since|during|by|early|late|mid|mid-|earlier in|later in)[\s-]*(?:early\s+|late\s+|mid-?)?"
+            + _MONTH
             + r"(?:\s+(\d{4}))?\b",
             re.IGNORECASE,
         ),
@@ -60,7 +70,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 # Expressions that are durations or distant references, not dates of the happening.
 _NOT_A_DATE = re.compile(
-    r"\b(?:(?:over|for|in) the past\s+(?:year|months?|weeks?|decades?)|has now|have now|so far|in recent (?:months|weeks|years))",
+    r"\b(?:(?:over|for|in) the past\s+(?:year|months?|weeks?|decades?)|has now|have now|so far|"
+    r"in recent (?:months|weeks|years))",
     re.IGNORECASE,
 )
 
@@ -116,7 +127,9 @@ def find_dates(sentence: str, published: dt.date) -> list[DateRef]:
 
 def _resolve(kind: str, match: re.Match[str], published: dt.date) -> tuple[dt.date, DatePrecision] | None:
     if kind in ("month_day", "day_month"):
-        month_text, day_text = (match.group(1), match.group(2)) if kind == "month_day" else (match.group(2), match.group(1))
+        month_text, day_text = (
+            (match.group(1), match.group(2)) if kind == "month_day" else (match.group(2), match.group(1))
+        )
         month, day = MONTHS[month_text.lower().rstrip(".")], int(day_text)
         year = match.group(3)
         if year:

@@ -38,7 +38,8 @@ _ABBREVIATIONS = re.compile(
 )
 _BOUNDARY = re.compile(r"(?<=[.!?…])[”\"’]?\s+(?=[“\"‘(]?[A-Z0-9])|\n\s*\n")
 _BEARING = re.compile(
-    r"(?:\b(?:north|south|east|west)(?:[- ]?(?:north|south|east|west))?(?:ern)?\s+of\s+(?:the\s+)?(?:[\w-]+[\s,]+){0,3}|"
+    r"(?:\b(?:north|south|east|west)(?:[- ]?(?:north|south|east|west))?(?:ern)?\s+of\s+"
+    r"(?:the\s+)?(?:[\w-]+[\s,]+){0,3}|"
     r"\b(?:kilometers|kilometres|km|miles)\b[^.]{0,40}\b(?:of|from)\s+(?:the\s+)?(?:[\w-]+[\s,]+){0,3}|"
     r"\b(?:aside from|apart from|except(?: for)?|besides|other than)\s+(?:the\s+)?(?:[\w-]+\s+){0,2})$",
     re.IGNORECASE,
@@ -125,7 +126,8 @@ def extract_events(
             continue
         dates = find_dates(sentence.text, published_day)
         date = min(dates, key=lambda d: abs(d.start - cue.start())) if dates else None
-        actors, targets = [], []
+        actors: list[str] = []
+        targets: list[str] = []
         for m in inside:
             entity = by_id[m.entity_id or ""]
             if entity.type != "ORG":
@@ -150,7 +152,9 @@ def extract_events(
     return [_event(r, published_day) for r in merged]
 
 
-def _place(sentence: Sentence, inside: list[Mention], by_id: dict[str, Entity], cue_at: int, text: str) -> Entity | None:
+def _place(
+    sentence: Sentence, inside: list[Mention], by_id: dict[str, Entity], cue_at: int, text: str
+) -> Entity | None:
     best: tuple[tuple[int, int], Entity] | None = None
     for mention in inside:
         entity = by_id[mention.entity_id or ""]
@@ -214,9 +218,7 @@ def _merge(reports: list[_Report]) -> list[_Report]:
             target.sub_type = report.sub_type
             # The evidence is the sentence that gives the sub-type, unless it dates the event less
             # precisely than the sentence already chosen.
-            if target.date is None or (
-                report.date is not None and report.date.precision == target.date.precision
-            ):
+            if target.date is None or (report.date is not None and report.date.precision == target.date.precision):
                 target.evidence = report.evidence
         if target.date is None and report.date is not None:
             target.date = report.date

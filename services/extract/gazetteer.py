@@ -72,6 +72,12 @@ class Gazetteer:
         then the largest."""
         found = self._by_key.get(key, [])
         if not found:
+            # "Momauk Township", "Shwebo town": the place itself when the gazetteer has no such entry.
+            for suffix in _PLACE_SUFFIXES:
+                if key.endswith(suffix) and len(key) - len(suffix) >= 3:
+                    found = self._by_key.get(key.removesuffix(suffix), [])
+                    break
+        if not found:
             return None
         return max(found, key=lambda p: ((context.affinity(p) if context else 0), _rank(p)))
 
@@ -96,6 +102,9 @@ class Gazetteer:
                 if best is None or ranked > best[1]:
                     best = (place, ranked)
         return best
+
+
+_PLACE_SUFFIXES = ("township", "district", "town", "village", "city")
 
 
 def _rank(place: Place) -> tuple[int, int]:

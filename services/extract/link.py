@@ -82,7 +82,7 @@ class Linker:
         definitions = acronym_definitions(title) | acronym_definitions(body)
         names = [clean(m.text, m.label) for m in mentions]
         labels = self._settle_types(texts, mentions, names, definitions)
-        groups = self._group(mentions, names, labels, definitions)
+        groups = self._group(names, labels, definitions)
         context = PlaceContext()
         with self._registry.lock():
             # Places the gazetteer knows exactly go first: they set the context fuzzy matches need.
@@ -144,12 +144,10 @@ class Linker:
 
     # -- grouping ------------------------------------------------------------------------------------
 
-    def _group(
-        self, mentions: list[Mention], names: list[str], labels: list[EntityLabel], definitions: dict[str, str]
-    ) -> list[_Group]:
+    def _group(self, names: list[str], labels: list[EntityLabel], definitions: dict[str, str]) -> list[_Group]:
         groups: dict[tuple[EntityLabel, str], _Group] = {}
         long_forms = {name_key(long): acronym for acronym, long in definitions.items()}
-        for index, (mention, name, label) in enumerate(zip(mentions, names, labels, strict=True)):
+        for index, (name, label) in enumerate(zip(names, labels, strict=True)):
             key = name_key(name)
             if not key or not looks_like_a_name(name):
                 continue
@@ -176,7 +174,10 @@ class Linker:
             longer = [
                 g
                 for k, g in people.items()
-                if k != key and k in groups and len(g.name.split()) > len(words) and g.name.split()[-len(words) :] == words
+                if k != key
+                and k in groups
+                and len(g.name.split()) > len(words)
+                and g.name.split()[-len(words) :] == words
             ]
             if len(longer) == 1:
                 target = longer[0]

@@ -58,17 +58,28 @@ RULES: tuple[Rule, ...] = (
             r"conquest",
             r"fell to",
             r"fall of",
-            r"fell\b",
             r"under (?:the )?control of",
         ),
         unless=_words(
             r"weapon\w* seized", r"seized (?:weapon|arms|ammunition|drugs)", r"cache of", r"mines?\b(?! blast)"
         ),
     ),
+    # "fell" alone is as often sales or prices as a town: only with fighters in the sentence.
+    Rule(
+        BATTLES,
+        "Non-state actor overtakes territory",
+        _words(r"fell\b"),
+        requires=_words(
+            r"troops", r"forces", r"army", r"rebels?", r"fighters", r"insurgents?", r"militia", r"KIA", r"offensive"
+        ),
+        unless=_words(r"(?:prices?|sales|trade|exports?|imports?|revenue|rates?|shares?|numbers?) fell"),
+    ),
     Rule(
         EXPLOSIONS,
         "Air/drone strike",
-        _words(r"air ?strikes?", r"airstrikes?", r"drone (?:strike|attack)", r"bombed from", r"fighter jets?", r"aircraft"),
+        _words(
+            r"air ?strikes?", r"airstrikes?", r"drone (?:strike|attack)", r"bombed from", r"fighter jets?", r"aircraft"
+        ),
     ),
     Rule(
         EXPLOSIONS,
@@ -83,7 +94,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         PROTESTS,
         "Excessive force against protesters",
-        _words(r"opened fire on (?:the )?(?:protesters|demonstrators|crowd)", r"shot (?:dead )?(?:protesters|demonstrators)"),
+        _words(
+            r"opened fire on (?:the )?(?:protesters|demonstrators|crowd)",
+            r"shot (?:dead )?(?:protesters|demonstrators)",
+        ),
     ),
     Rule(
         PROTESTS,
@@ -93,7 +107,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(RIOTS, "Mob violence", _words(r"\bmob\b", r"lynch")),
     Rule(RIOTS, "Violent demonstration", _words(r"riot", r"violent (?:protest|demonstration)")),
-    Rule(PROTESTS, "Peaceful protest", _PROTEST, unless=_words(r"protest(?:ed|s)? (?:against|over) the (?:decision|offer)")),
+    Rule(
+        PROTESTS,
+        "Peaceful protest",
+        _PROTEST,
+        unless=_words(r"protest(?:ed|s)? (?:against|over) the (?:decision|offer)"),
+    ),
     Rule(
         VIOLENCE_AGAINST_CIVILIANS,
         "Abduction/forced disappearance",
@@ -102,7 +121,14 @@ RULES: tuple[Rule, ...] = (
     Rule(
         VIOLENCE_AGAINST_CIVILIANS,
         "Attack",
-        _words(r"massacre", r"executed", r"shot dead", r"killed (?:\w+ )?(?:civilians|villagers|residents)", r"torched (?:homes|houses|villages?)", r"burned (?:down )?(?:homes|houses|villages?)"),
+        _words(
+            r"massacre",
+            r"executed",
+            r"shot dead",
+            r"killed (?:\w+ )?(?:civilians|villagers|residents)",
+            r"torched (?:homes|houses|villages?)",
+            r"burned (?:down )?(?:homes|houses|villages?)",
+        ),
     ),
     Rule(
         BATTLES,
@@ -134,7 +160,12 @@ RULES: tuple[Rule, ...] = (
     Rule(
         STRATEGIC,
         "Non-violent transfer of territory",
-        _words(r"handed over (?:control|the town|the base)", r"withdrew from", r"withdrawn from", r"abandoned (?:the )?(?:town|base|camp|post)"),
+        _words(
+            r"handed over (?:control|the town|the base)",
+            r"withdrew from",
+            r"withdrawn from",
+            r"abandoned (?:the )?(?:town|base|camp|post)",
+        ),
     ),
     Rule(
         STRATEGIC,
@@ -148,7 +179,10 @@ BASE_CONFIDENCE = 0.45
 
 
 def classify(sentence: str) -> tuple[Rule, re.Match[str]] | None:
-    """The first rule the sentence meets, with the cue's match."""
+    """The sentence's event: the type whose cue comes first (the main clause usually does: "an air
+    strike hit the town ..., a month after the KIA captured it"), and within that type the first
+    rule in order, the most specific."""
+    met: list[tuple[Rule, re.Match[str]]] = []
     for rule in RULES:
         match = rule.cue.search(sentence)
         if match is None:
@@ -157,5 +191,8 @@ def classify(sentence: str) -> tuple[Rule, re.Match[str]] | None:
             continue
         if rule.unless is not None and rule.unless.search(sentence):
             continue
-        return rule, match
-    return None
+        met.append((rule, match))
+    if not met:
+        return None
+    first_type = min(met, key=lambda found: found[1].start())[0].type
+    return next(found for found in met if found[0].type == first_type)
