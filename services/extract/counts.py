@@ -69,6 +69,7 @@ _VERBS = {
     "fled": r"fled|flee|fleeing|escaped|deserted",
     "displaced": r"displaced|displacing|forced from their homes|made homeless",
 }
+_ANY_VERB = re.compile(r"\b(?:" + "|".join(_VERBS.values()) + r")\b", re.IGNORECASE)
 # "<number> [up to 6 words] <verb>" and "<verb> [up to 3 words] <number>".
 _BEFORE = {
     field: re.compile(
@@ -111,18 +112,27 @@ def number(text: str) -> int | None:
 
 
 def find_counts(sentence: str) -> EventCounts:
-    """The figures a sentence gives; the largest when it gives several for one kind."""
+    """The figures a sentence gives; the largest when it gives several for one kind. A figure right
+    after a verb ("killed two farmers") belongs to that verb, never to a later one ("... and injured
+    one"), so those are read first."""
     found: dict[str, int] = {}
-    for field in _VERBS:
-        for pattern in (_BEFORE[field], _AFTER[field]):
+    used: set[tuple[int, int]] = set()
+    for patterns in (_AFTER, _BEFORE):
+        for field, pattern in patterns.items():
             for match in pattern.finditer(sentence):
+                span = match.span("number")
                 # A year or a distance is not a head count.
-                tail = sentence[match.end("number") : match.end("number") + 12].lower()
-                if re.match(r"\s*(?:km|kilomet|miles|percent|%|years?|days?|months?|hours?)", tail):
+                tail = sentence[span[1] : span[1] + 12].lower()
+                if span in used or re.match(r"\s*(?:km|kilomet|miles|percent|%|years?|days?|months?|hours?)", tail):
+                    continue
+                # "killed two farmers and injured one": the figure of a verb is the nearest one.
+                between = sentence[span[1] : match.end()]
+                if patterns is _BEFORE and _ANY_VERB.search(between[: -len(match.group(0).split()[-1])]):
                     continue
                 value = number(match.group("number"))
                 if value is not None and 0 < value < 10_000_000 and not _is_year(match.group("number")):
                     found[field] = max(found.get(field, 0), value)
+                    used.add(span)
     return EventCounts(**found)
 
 

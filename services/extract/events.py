@@ -164,6 +164,8 @@ def _place(
         if _BEARING.search(before):
             continue
         kind = 3 if entity.gazetteer_id is None and entity.country is None else _kind(entity)
+        if mention.text.split()[-1].lower() in ("township", "district", "state", "region", "division", "province"):
+            kind = 1  # "Waingmaw Township": the area around, less specific than a town named in it
         if kind == 0:
             continue  # a whole country is no place for an event: too coarse to tell happenings apart
         rank = (kind, -abs(mention.start - cue_at))

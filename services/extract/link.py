@@ -49,6 +49,7 @@ _PLACE_AFTER = re.compile(
 _PLACE_NOUN_AFTER = re.compile(r"^\s*(?:town|village|township)\b", re.IGNORECASE)
 _PLACE_WORDS = {"state", "region", "province", "township", "district", "division"}
 FUZZY_MIN_LENGTH_NON_PLACE = 8
+_ACRONYM_TOKEN = re.compile(r"\b[A-Z][A-Z-]{0,8}[A-Z]\b")
 
 
 @dataclass
@@ -80,6 +81,8 @@ class Linker:
     def link(self, title: str, body: str, mentions: list[Mention]) -> Linked:
         texts = {"title": title, "body": body}
         definitions = acronym_definitions(title) | acronym_definitions(body)
+        mentions = mentions + _repeated(texts, mentions)
+        mentions = mentions + self._acronyms(texts, mentions, definitions)
         names = [clean(m.text, m.label) for m in mentions]
         labels = self._settle_types(texts, mentions, names, definitions)
         groups = self._group(names, labels, definitions)
@@ -98,6 +101,28 @@ class Linker:
         entities = list({e.id: e for e in resolved.values()}.values())
         return Linked(linked_mentions, entities)
 
+    def _acronyms(self, texts: dict[str, str], mentions: list[Mention], definitions: dict[str, str]) -> list[Mention]:
+        """Acronyms the NER model missed: those the article defines ("Arakan Army (AA)"), and those
+        already bound to an organisation by earlier articles ("the AA overran ...")."""
+        taken = {(m.field, i) for m in mentions for i in range(m.start, m.end)}
+        found: list[tuple[str, re.Match[str]]] = [
+            (field, match)
+            for field, text in texts.items()
+            for match in _ACRONYM_TOKEN.finditer(text)
+            if (field, match.start()) not in taken
+        ]
+        if not found:
+            return []
+        known = self._registry.lookup("ORG", sorted({name_key(m.group(0)) for _, m in found}))
+        added = []
+        for field, match in found:
+            if match.group(0) in definitions or name_key(match.group(0)) in known:
+                start, end = match.span()
+                added.append(
+                    Mention(field=field, start=start, end=end, text=match.group(0), label="ORG", score=0.6)  # type: ignore[arg-type]
+                )
+        return added
+
     # -- types ---------------------------------------------------------------------------------------
 
     def _settle_types(
@@ -110,7 +135,10 @@ class Linker:
         context = PlaceContext()
         for mention, name in zip(mentions, names, strict=True):
             place = self._gazetteer.exact(name_key(name))
-            if place is not None and (mention.label == "LOC" or place.kind == "admin1"):
+            # A state named as one ("Kachin State") sets the context whatever the NER label; a bare
+            # "Shan" or "Kachin" may be a people or a party, and sets it only when tagged a place.
+            said_as_state = name.split()[-1].lower() in _PLACE_WORDS
+            if place is not None and (mention.label == "LOC" or (place.kind == "admin1" and said_as_state)):
                 context.add(place)
         labels: list[EntityLabel] = []
         for mention, name in zip(mentions, names, strict=True):
@@ -273,6 +301,38 @@ class Linker:
         if entity != existing:
             self._registry.save(entity)
         return entity
+
+
+def _repeated(texts: dict[str, str], mentions: list[Mention]) -> list[Mention]:
+    """Mentions the NER model missed of names it found elsewhere in the same article: a model that
+    tags "Buthidaung" in the title often misses it in the body, or tags "Kan-Paik-Ti" once in three.
+    Spelled alike means the same letters, whatever the case, spaces and hyphens between them."""
+    names: dict[str, Mention] = {}
+    for mention in mentions:
+        name = clean(mention.text, mention.label)
+        if len(name_key(name)) >= 4 and looks_like_a_name(name) and not is_acronym(name):
+            names.setdefault(name_key(name), mention)
+    added: list[Mention] = []
+    taken = {(m.field, i) for m in mentions for i in range(m.start, m.end)}
+    for key, model in names.items():
+        pattern = re.compile(r"\b" + r"[\s-]*".join(re.escape(c) for c in key) + r"\b", re.IGNORECASE)
+        for field, text in texts.items():
+            for match in pattern.finditer(text):
+                start, end = match.span()
+                if (field, start) in taken or (field, end - 1) in taken or not text[start].isupper():
+                    continue
+                added.append(
+                    Mention(
+                        field=field,  # type: ignore[arg-type]
+                        start=start,
+                        end=end,
+                        text=text[start:end],
+                        label=model.label,
+                        score=model.score * 0.9,
+                    )
+                )
+                taken.update((field, i) for i in range(start, end))
+    return added
 
 
 def _place_id(place: Place) -> str:

@@ -128,7 +128,7 @@ def acronym_matches(acronym: str, long_form: str) -> bool:
 # "Kachin Independence Army (KIA)", "Kachin Independence Army’s (KIA)", "Kachin Independence Army,
 # or KIA," — the long form is a run of capitalised words (small connecting words allowed).
 _LONG = r"((?:[A-Z][\w’'.-]*)(?:\s+(?:of|for|and|the|de|[A-Z][\w’'.-]*))*)"
-_ACRONYM = r"([A-Z][A-Z-]{1,10}[A-Z])"
+_ACRONYM = r"([A-Z][A-Z-]{0,10}[A-Z])"
 _DEFINITIONS = (
     re.compile(_LONG + r"(?:['’]s)?\s*\(\s*" + _ACRONYM + r"\s*\)"),
     re.compile(_LONG + r",\s+(?:or|also known as|known as)\s+(?:the\s+)?" + _ACRONYM + r"\b"),

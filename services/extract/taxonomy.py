@@ -103,7 +103,7 @@ RULES: tuple[Rule, ...] = (
         PROTESTS,
         "Protest with intervention",
         _PROTEST,
-        requires=_words(r"dispersed", r"tear gas", r"arrested", r"detained", r"broke up", r"rubber bullets"),
+        requires=_words(r"dispersed", r"tear gas", r"arrest", r"detain", r"broke up", r"rubber bullets"),
     ),
     Rule(RIOTS, "Mob violence", _words(r"\bmob\b", r"lynch")),
     Rule(RIOTS, "Violent demonstration", _words(r"riot", r"violent (?:protest|demonstration)")),
@@ -156,6 +156,8 @@ RULES: tuple[Rule, ...] = (
         STRATEGIC,
         "Arrests",
         _words(r"arrested", r"detained", r"taken into custody"),
+        # Arrests at a protest are coded as the protest, "with intervention" (ACLED Codebook).
+        unless=_PROTEST,
     ),
     Rule(
         STRATEGIC,
