@@ -18,7 +18,6 @@ This module puts ingest's parser and extract's pipeline together, as ``launch`` 
 """
 
 import datetime as dt
-import json
 from collections import Counter
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass

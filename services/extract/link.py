@@ -23,7 +23,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from services.common.schema import Entity, EntityLabel, Mention
+from services.common.schema import Entity, EntityLabel, Mention, TextField
 from services.extract import similarity
 from services.extract.gazetteer import Gazetteer, Place, PlaceContext
 from services.extract.registry import Registry
@@ -79,7 +79,7 @@ class Linker:
         self._registry = registry
 
     def link(self, title: str, body: str, mentions: list[Mention]) -> Linked:
-        texts = {"title": title, "body": body}
+        texts: dict[TextField, str] = {"title": title, "body": body}
         definitions = acronym_definitions(title) | acronym_definitions(body)
         mentions = mentions + _repeated(texts, mentions)
         mentions = mentions + self._acronyms(texts, mentions, definitions)
@@ -101,32 +101,32 @@ class Linker:
         entities = list({e.id: e for e in resolved.values()}.values())
         return Linked(linked_mentions, entities)
 
-    def _acronyms(self, texts: dict[str, str], mentions: list[Mention], definitions: dict[str, str]) -> list[Mention]:
+    def _acronyms(
+        self, texts: dict[TextField, str], mentions: list[Mention], definitions: dict[str, str]
+    ) -> list[Mention]:
         """Acronyms the NER model missed: those the article defines ("Arakan Army (AA)"), and those
         already bound to an organisation by earlier articles ("the AA overran ...")."""
         taken = {(m.field, i) for m in mentions for i in range(m.start, m.end)}
-        found: list[tuple[str, re.Match[str]]] = [
-            (field, match)
-            for field, text in texts.items()
+        found: list[tuple[TextField, re.Match[str]]] = [
+            (where, match)
+            for where, text in texts.items()
             for match in _ACRONYM_TOKEN.finditer(text)
-            if (field, match.start()) not in taken
+            if (where, match.start()) not in taken
         ]
         if not found:
             return []
         known = self._registry.lookup("ORG", sorted({name_key(m.group(0)) for _, m in found}))
         added = []
-        for field, match in found:
+        for where, match in found:
             if match.group(0) in definitions or name_key(match.group(0)) in known:
                 start, end = match.span()
-                added.append(
-                    Mention(field=field, start=start, end=end, text=match.group(0), label="ORG", score=0.6)  # type: ignore[arg-type]
-                )
+                added.append(Mention(field=where, start=start, end=end, text=match.group(0), label="ORG", score=0.6))
         return added
 
     # -- types ---------------------------------------------------------------------------------------
 
     def _settle_types(
-        self, texts: dict[str, str], mentions: list[Mention], names: list[str], definitions: dict[str, str]
+        self, texts: dict[TextField, str], mentions: list[Mention], names: list[str], definitions: dict[str, str]
     ) -> list[EntityLabel]:
         votes: dict[str, Counter[EntityLabel]] = {}
         for mention, name in zip(mentions, names, strict=True):
@@ -303,7 +303,7 @@ class Linker:
         return entity
 
 
-def _repeated(texts: dict[str, str], mentions: list[Mention]) -> list[Mention]:
+def _repeated(texts: dict[TextField, str], mentions: list[Mention]) -> list[Mention]:
     """Mentions the NER model missed of names it found elsewhere in the same article: a model that
     tags "Buthidaung" in the title often misses it in the body, or tags "Kan-Paik-Ti" once in three.
     Spelled alike means the same letters, whatever the case, spaces and hyphens between them."""
@@ -316,14 +316,14 @@ def _repeated(texts: dict[str, str], mentions: list[Mention]) -> list[Mention]:
     taken = {(m.field, i) for m in mentions for i in range(m.start, m.end)}
     for key, model in names.items():
         pattern = re.compile(r"\b" + r"[\s-]*".join(re.escape(c) for c in key) + r"\b", re.IGNORECASE)
-        for field, text in texts.items():
+        for where, text in texts.items():
             for match in pattern.finditer(text):
                 start, end = match.span()
-                if (field, start) in taken or (field, end - 1) in taken or not text[start].isupper():
+                if (where, start) in taken or (where, end - 1) in taken or not text[start].isupper():
                     continue
                 added.append(
                     Mention(
-                        field=field,  # type: ignore[arg-type]
+                        field=where,
                         start=start,
                         end=end,
                         text=text[start:end],
@@ -331,7 +331,7 @@ def _repeated(texts: dict[str, str], mentions: list[Mention]) -> list[Mention]:
                         score=model.score * 0.9,
                     )
                 )
-                taken.update((field, i) for i in range(start, end))
+                taken.update((where, i) for i in range(start, end))
     return added
 
 
