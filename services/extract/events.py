@@ -14,8 +14,8 @@ they carry two different dates of day precision: a capture "last week", "the fal
 capture "on November 20" are one event dated November 20, the most precise date given; the most
 specific sub-type wins (the capture over the clash that led to it). Figures given in sentences with
 no event of their own ("around 300 soldiers fled into China") go to the article's main event when
-they name none of its other events' places. An event with no date at all is dated in the week before
-publication, precision "week".
+they name none of its other events' places. A report with no date that joins no dated one is
+dropped: ACLED codes no event without a date, and a guessed one would merge unrelated happenings.
 
 An event's id is a hash of (type, place, date, precision), never of the article: every outlet that
 reports the same happening on the same day at the same place gives it the same id, and store merges
@@ -146,10 +146,11 @@ def extract_events(
                 order=order,
             )
         )
-    merged = _merge(reports)
+    # ACLED codes no event without a date: an undated report only supports a dated one.
+    merged = [r for r in _merge(reports) if r.date is not None]
     if merged:
         _attach_loose_counts(merged, loose_counts)
-    return [_event(r, published_day) for r in merged]
+    return [_event(r) for r in merged]
 
 
 def _place(
@@ -251,15 +252,12 @@ def event_id(type_: str, sub_type: str, place_id: str, date: dt.date, precision:
     return f"ev:{digest[:24]}"
 
 
-def _event(report: _Report, published: dt.date) -> Event:
-    if report.date is not None:
-        date, precision = report.date.date, report.date.precision
-    else:
-        # Undated in the text: "recently", in the days before publication.
-        date, precision = published - dt.timedelta(days=published.weekday()), "week"
+def _event(report: _Report) -> Event:
+    assert report.date is not None  # undated reports were dropped
+    date, precision = report.date.date, report.date.precision
     confidence = BASE_CONFIDENCE
     confidence += 0.15 if report.place.gazetteer_id else 0.05
-    confidence += 0.15 if precision == "day" else 0.05 if report.date is not None else 0.0
+    confidence += 0.15 if precision == "day" else 0.05
     confidence += 0.1 if report.actors else 0.0
     confidence += min(0.1, 0.05 * (report.support - 1))
     return Event(

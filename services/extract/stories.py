@@ -6,8 +6,9 @@ the same month reads alike), so the decision rests on what extraction found, in 
 2. it reports an event (same type, place and day, so the same event id) that a story already holds:
    that story, however long ago it began;
 3. a story active within the time window (``story_window_days`` before the article's publication)
-   shares a place of the article's events (towns, not countries), with event dates no further apart
-   than the window, and reads alike (cosine of the sentence vectors ≥ ``SIMILAR_WITH_PLACE``);
+   holds an event of the same type at the same place within ``DATE_SLACK_DAYS`` days (outlets
+   disagree on the day by one or two) and reads alike (cosine ≥ ``SIMILAR_WITH_PLACE``); an air
+   strike on a town a month after its capture is another story;
 4. a story active within the window that shares a place the article names and most of its people
    and organisations, and reads very alike (≥ ``SIMILAR_WITHOUT_EVENT``): a follow-up with no event;
 5. otherwise a new story, whose id derives from the article's id.
@@ -26,6 +27,7 @@ from services.extract.encoder import Encoder, cosine
 from services.extract.registry import Registry
 
 SIMILAR_WITH_PLACE = 0.35
+DATE_SLACK_DAYS = 3
 SIMILAR_WITHOUT_EVENT = 0.6
 # Share of the smaller article's named people and organisations a follow-up must have in common.
 ENTITY_OVERLAP = 0.4
@@ -41,7 +43,8 @@ class StoryState:
     articles: int = 0
     event_ids: list[str] = field(default_factory=list)
     places: list[str] = field(default_factory=list)
-    event_dates: list[str] = field(default_factory=list)
+    # "type|place id|date" of every event the story holds.
+    happenings: list[str] = field(default_factory=list)
     entities: dict[str, int] = field(default_factory=dict)
     vector: list[float] | None = None
 
@@ -109,8 +112,7 @@ class Stories:
             if published - last > self._window or first - published > self._window:
                 continue
             text = cosine(vector, state.vector) if vector is not None and state.vector is not None else None
-            shared_places = set(places) & set(state.places)
-            if shared_places and self._dates_near(events, state, shared_places):
+            if self._same_happening(events, state):
                 if text is None or text >= SIMILAR_WITH_PLACE:
                     value = 1.0 + (text or 0.0)
                     if best is None or value > best[0]:
@@ -127,12 +129,19 @@ class Stories:
                 best = (text, state.id)
         return best[1] if best else None
 
-    def _dates_near(self, events: list[Event], state: StoryState, places: set[str]) -> bool:
-        theirs = [dt.date.fromisoformat(d) for d in state.event_dates]
-        ours = [e.date for e in events if e.place_id in places and e.date is not None]
-        if not theirs or not ours:
-            return True
-        return any(abs((a - b).days) <= self._window.days for a in ours for b in theirs)
+    @staticmethod
+    def _same_happening(events: list[Event], state: StoryState) -> bool:
+        for happening in state.happenings:
+            kind, place, day = happening.split("|")
+            for event in events:
+                if (
+                    event.type == kind
+                    and event.place_id == place
+                    and event.date is not None
+                    and abs((event.date - dt.date.fromisoformat(day)).days) <= DATE_SLACK_DAYS
+                ):
+                    return True
+        return False
 
     @staticmethod
     def _update(
@@ -144,7 +153,9 @@ class Stories:
         state.articles += 1
         state.event_ids = sorted(set(state.event_ids) | {e.id for e in events})
         state.places = sorted(set(state.places) | {e.place_id for e in events if e.place_id})
-        state.event_dates = sorted(set(state.event_dates) | {e.date.isoformat() for e in events if e.date})
+        state.happenings = sorted(
+            set(state.happenings) | {f"{e.type}|{e.place_id}|{e.date.isoformat()}" for e in events if e.date}
+        )
         for entity in entities:
             if entity.type in ("PER", "ORG"):
                 state.entities[entity.id] = state.entities.get(entity.id, 0) + 1
