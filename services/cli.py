@@ -167,20 +167,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from services.common import logs
-    from services.evaluation import GoldError, load_gold, run, score, table
+    from services.evaluation import load_gold, run, score, table
     from services.extract.encoder import Encoder
-    from services.extract.taggers import load_tagger
+    from services.extract.taggers import ModelLoadError, load_tagger
 
     logs.setup("eval", "WARNING", "text")
     folder = Path(args.gold)
+    gold = load_gold(folder)  # a GoldError is a NewswireError: main() reports it
     try:
-        gold = load_gold(folder)
         tagger = load_tagger(args.backend, args.model or "", fallback=False, stride=64, min_score=0.5)
-        tagged = run(folder, tagger, None if args.no_encoder else Encoder())
-        scores = score(tagged, gold)
-    except GoldError as exc:
+    except ModelLoadError as exc:
         print(f"newswire eval: {exc}", file=sys.stderr)
         return 2
+    scores = score(run(folder, tagger, None if args.no_encoder else Encoder()), gold)
     scores["backend"] = tagger.info.backend
     print(table(scores))
     if args.json:

@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from services.common.errors import NewswireError
 from services.common.schema import Article, TaggedArticle
 from services.extract.analyse import Analyser
 from services.extract.encoder import Encoder
@@ -40,7 +41,7 @@ from services.ingest.normalise import normalise
 from services.ingest.parse import parse_feed
 
 
-class GoldError(Exception):
+class GoldError(NewswireError):
     """The gold folder is missing a file or is malformed; the message says where."""
 
 

@@ -3,7 +3,7 @@
 Each backend runs in a fresh worker-like process that loads what a worker loads (the NER model, the
 gazetteer, the sentence encoder) and tags, links, reads events and assigns stories for every article
 of the gold set (tests/gold: the three long sample articles and 22 short ones). Reported: articles per
-second after one warm-up article, and the process's peak resident memory.
+second after one warm-up article, and the process's resident memory when done and at its peak.
 
 Backends: ``spacy`` (the offline fallback, the baseline), and the transformers path on models built
 here with random weights at the sizes of bert-base (12 layers) and distilbert (6 layers), since no
@@ -54,6 +54,14 @@ def build_model(kind: str, folder: Path) -> Path:
     return folder
 
 
+def _rss_kib() -> int:
+    """Resident memory now (Linux /proc), after the work: what a warm worker holds."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
 def worker(backend: str, model: str) -> dict[str, float]:
     """Runs in the child: load like a worker, then time the gold set's articles."""
     from services.evaluation import load_articles
@@ -77,6 +85,7 @@ def worker(backend: str, model: str) -> dict[str, float]:
     elapsed = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
+        "rss_mib": round(_rss_kib() / 1024, 1),
         "articles": len(articles),
         "articles_per_s": round(len(articles) / elapsed, 3),
         "seconds": round(elapsed, 2),
@@ -110,7 +119,8 @@ def main() -> int:
             results[name] = json.loads(child.stdout.strip().splitlines()[-1])
             r = results[name]
             print(
-                f"{name:<11} {r['articles_per_s']:>7.2f} articles/s  peak {r['peak_rss_mib']:>7.1f} MiB  "
+                f"{name:<11} {r['articles_per_s']:>7.2f} articles/s  rss {r['rss_mib']:>7.1f} MiB  "
+                f"peak {r['peak_rss_mib']:>7.1f} MiB  "
                 f"(load {r['load_s']} s, {r['articles']} articles in {r['seconds']} s)"
             )
     base = results["spacy"]
@@ -121,6 +131,7 @@ def main() -> int:
         "ratios_vs_spacy": {
             name: {
                 "articles_per_s": round(r["articles_per_s"] / base["articles_per_s"], 3),
+                "rss": round(r["rss_mib"] / base["rss_mib"], 3),
                 "peak_rss": round(r["peak_rss_mib"] / base["peak_rss_mib"], 3),
             }
             for name, r in results.items()
