@@ -16,6 +16,7 @@ Newswire turns news feeds into a live, deduplicated stream of entities and event
   newswire run               the same, continuously, until Ctrl-C
   newswire ingest|extract|store   one service each, for deployment
   newswire migrate           bring the database schema up to date
+  newswire eval              score extraction (entities, events, stories) against a gold set
 
 Every option is also a NEWSWIRE_* environment variable (see .env.example)."""
 

@@ -43,3 +43,13 @@ def test_quality_floor(scores: dict[str, Any], measure: str) -> None:
 
 def test_counts_floor(scores: dict[str, Any]) -> None:
     assert scores["counts_found"] >= 0.9
+
+
+def test_eval_says_what_is_wrong_with_a_gold_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from services.cli import main
+
+    assert main(["eval", "--gold", str(tmp_path)]) == 2
+    assert "gold.yaml: cannot read the annotations" in capsys.readouterr().err
+    (tmp_path / "gold.yaml").write_text("articles: [1, 2]\n")
+    assert main(["eval", "--gold", str(tmp_path)]) == 2
+    assert "expected a top-level 'articles:' mapping" in capsys.readouterr().err
