@@ -9,6 +9,8 @@ Keys (all under the deployment's namespace):
   {ns}:extract:alias:{TYPE}   hash  name key → entity id, per entity type
   {ns}:extract:entity         hash  entity id → Entity JSON (canonical name, aliases, gazetteer)
   {ns}:extract:story          hash  story id → StoryState JSON
+  {ns}:extract:story:active   zset  story id scored by its last article's publication time, so
+                                    similarity compares only stories still within the window
   {ns}:extract:story:event    hash  event id → story id
   {ns}:extract:lock           the lock (redis-py's Lock: SET NX PX, released by token)
 
@@ -42,6 +44,10 @@ class ExtractKeys:
         return f"{self.namespace}:extract:story"
 
     @property
+    def story_active(self) -> str:
+        return f"{self.namespace}:extract:story:active"
+
+    @property
     def story_event(self) -> str:
         return f"{self.namespace}:extract:story:event"
 
@@ -67,9 +73,11 @@ class Registry(Protocol):
 
     def bind_story(self, event_id: str, story_id: str) -> str: ...
 
-    def stories(self) -> dict[str, str]: ...
+    def stories(self, ids: list[str]) -> dict[str, str]: ...
 
-    def save_story(self, story_id: str, state: str) -> None: ...
+    def active_stories(self, since: float) -> list[str]: ...
+
+    def save_story(self, story_id: str, state: str, last_published: float) -> None: ...
 
 
 class RedisRegistry:
@@ -119,11 +127,20 @@ class RedisRegistry:
             return story_id
         return _text(self._redis.hget(self._keys.story_event, event_id))
 
-    def stories(self) -> dict[str, str]:
-        return {_text(k): _text(v) for k, v in self._redis.hgetall(self._keys.story).items()}
+    def stories(self, ids: list[str]) -> dict[str, str]:
+        if not ids:
+            return {}
+        values = self._redis.hmget(self._keys.story, ids)
+        return {i: _text(v) for i, v in zip(ids, values, strict=True) if v is not None}
 
-    def save_story(self, story_id: str, state: str) -> None:
-        self._redis.hset(self._keys.story, story_id, state)
+    def active_stories(self, since: float) -> list[str]:
+        return [_text(i) for i in self._redis.zrangebyscore(self._keys.story_active, since, "+inf")]
+
+    def save_story(self, story_id: str, state: str, last_published: float) -> None:
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._keys.story, story_id, state)
+            pipe.zadd(self._keys.story_active, {story_id: last_published})
+            pipe.execute()
 
 
 def _text(value: object) -> str:
@@ -140,6 +157,7 @@ class MemoryRegistry:
         self._entities: dict[str, Entity] = {}
         self._story_events: dict[str, str] = {}
         self._stories: dict[str, str] = {}
+        self._active: dict[str, float] = {}
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -168,8 +186,12 @@ class MemoryRegistry:
     def bind_story(self, event_id: str, story_id: str) -> str:
         return self._story_events.setdefault(event_id, story_id)
 
-    def stories(self) -> dict[str, str]:
-        return dict(self._stories)
+    def stories(self, ids: list[str]) -> dict[str, str]:
+        return {i: self._stories[i] for i in ids if i in self._stories}
 
-    def save_story(self, story_id: str, state: str) -> None:
+    def active_stories(self, since: float) -> list[str]:
+        return [i for i, last in self._active.items() if last >= since]
+
+    def save_story(self, story_id: str, state: str, last_published: float) -> None:
         self._stories[story_id] = state
+        self._active[story_id] = last_published

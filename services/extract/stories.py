@@ -80,7 +80,11 @@ class Stories:
                 return story_id  # assigned before: a redelivered task changes nothing
             if bound:
                 story_id = max(set(bound.values()), key=list(bound.values()).count)
-            states = {k: StoryState.from_json(v) for k, v in self._registry.stories().items()}
+            # Only stories still within the window are compared; one joined by a shared event is
+            # read whatever its age ("a story can grow for weeks").
+            since = (article.published_at - self._window).timestamp()
+            wanted = self._registry.active_stories(since) + ([story_id] if story_id else [])
+            states = {k: StoryState.from_json(v) for k, v in self._registry.stories(wanted).items()}
             if story_id is None:
                 story_id = self._similar(article, states, places, dated, named, mentioned_places, vector)
             if story_id is None:
@@ -91,7 +95,8 @@ class Stories:
                 story_id, article.published_at.isoformat(), article.published_at.isoformat()
             )
             self._update(state, article, events, entities, vector)
-            self._registry.save_story(story_id, state.to_json())
+            last = dt.datetime.fromisoformat(state.last_published).timestamp()
+            self._registry.save_story(story_id, state.to_json(), last)
         return story_id
 
     def _similar(

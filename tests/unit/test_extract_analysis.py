@@ -237,6 +237,8 @@ def test_stories_join_on_the_same_happening_and_only_on_it() -> None:
         _article(5, nov + dt.timedelta(days=29)), [], [_event("loc:k", dt.date(2024, 12, 19), "Protests")]
     )
     again = stories.assign(_article(1, nov), [], [])
+    # Weeks later, past the similarity window, a report of the same event still joins its story.
+    weeks = stories.assign(_article(6, nov + dt.timedelta(days=60)), [], [_event("loc:k", dt.date(2024, 11, 20))])
 
-    assert first == same == near == again
+    assert first == same == near == again == weeks
     assert len({first, elsewhere, later}) == 3
