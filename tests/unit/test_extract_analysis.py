@@ -242,3 +242,49 @@ def test_stories_join_on_the_same_happening_and_only_on_it() -> None:
 
     assert first == same == near == again == weeks
     assert len({first, elsewhere, later}) == 3
+
+
+def test_analysis_is_counted_in_metrics(gazetteer: Gazetteer) -> None:
+    from prometheus_client import REGISTRY
+
+    from services.common.schema import TaggedArticle, Tagger
+    from services.extract import metrics
+
+    text = "The KIA captured Kanpaiti in Kachin State on Wednesday. Thet Swe declined."
+    linked = link(
+        Linker(gazetteer, MemoryRegistry()),
+        text,
+        ("KIA", "ORG"),
+        ("Kanpaiti", "LOC"),
+        ("Kachin State", "LOC"),
+        ("Thet Swe", "PER"),
+    )
+    published = dt.datetime(2024, 11, 21, tzinfo=dt.UTC)
+    events = extract_events("", text, published, linked.mentions, linked.entities)
+    tagged = TaggedArticle(
+        article=make_article(1).model_copy(update={"body_text": text, "published_at": published}),
+        mentions=[*linked.mentions, Mention(field="title", start=0, end=5, text="muse.", label="ORG", score=0.5)],
+        entities=linked.entities,
+        events=events,
+        story_id="story:x",
+        tagger=Tagger(backend="spacy", model="en_core_web_sm"),
+        tagged_at=published,
+    )
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = (
+        value("newswire_extract_mentions_linked_total", outcome="linked"),
+        value("newswire_extract_mentions_linked_total", outcome="unlinked"),
+        value("newswire_extract_events_total", type="Battles"),
+        value("newswire_extract_places_total", source="gazetteer"),
+    )
+    metrics.observe_analysis(tagged)
+    after = (
+        value("newswire_extract_mentions_linked_total", outcome="linked"),
+        value("newswire_extract_mentions_linked_total", outcome="unlinked"),
+        value("newswire_extract_events_total", type="Battles"),
+        value("newswire_extract_places_total", source="gazetteer"),
+    )
+    assert [a - b for a, b in zip(after, before, strict=True)] == [4, 1, 1, 2]
