@@ -1,0 +1,81 @@
+"""The two ways store writes many rows at once, each database's fastest honest path.
+
+- ``executemany``: SQLAlchemy's "insertmanyvalues" turns a list of rows into multi-row ``INSERT ...
+  VALUES`` statements (``ON CONFLICT`` and ``RETURNING`` included), on SQLite and PostgreSQL alike.
+- ``copy`` (PostgreSQL only): ``COPY`` the rows into a temporary staging table, then merge them with
+  one ``INSERT ... SELECT ... ON CONFLICT``. The merge is the same statement as above, so both paths
+  have the same effect; ``make bench-store`` measures which is faster.
+
+Both run inside the caller's transaction; nothing here commits.
+"""
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+from sqlalchemy import JSON, Column, Connection, MetaData, Row, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+WritePath = Literal["executemany", "copy"]
+# Builds the conflict clause (and RETURNING, if wanted) onto a dialect's INSERT.
+Finish = Callable[[Any], Any]
+
+# Below this many rows a staging table costs more than it saves.
+COPY_MIN_ROWS = 50
+
+
+def insert_for(connection: Connection, table: Table) -> Any:
+    """The INSERT of this connection's dialect, which knows ``ON CONFLICT``."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no upsert for {dialect}")
+
+
+def write(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    finish: Finish,
+    path: WritePath = "executemany",
+) -> list[Row[Any]]:
+    """Insert ``rows`` into ``table`` with the conflict handling ``finish`` adds; return what its
+    RETURNING clause returned (nothing if it has none)."""
+    if not rows:
+        return []
+    if path == "copy" and connection.dialect.name == "postgresql" and len(rows) >= COPY_MIN_ROWS:
+        return _copy_and_merge(connection, table, rows, finish)
+    statement: Insert = finish(insert_for(connection, table))
+    result = connection.execute(statement, list(rows))
+    return list(result.all()) if result.returns_rows else []
+
+
+def _copy_and_merge(
+    connection: Connection, table: Table, rows: Sequence[dict[str, Any]], finish: Finish
+) -> list[Row[Any]]:
+    names = list(rows[0])
+    stage = Table(
+        f"stage_{table.name}",
+        MetaData(),
+        *(Column(name, table.c[name].type) for name in names),
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="DROP",
+    )
+    stage.create(connection, checkfirst=True)
+    json_columns = {i for i, name in enumerate(names) if isinstance(table.c[name].type, JSON)}
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    column_list = ", ".join(f'"{name}"' for name in names)
+    with cursor.copy(f"COPY {stage.name} ({column_list}) FROM STDIN") as copy:
+        for row in rows:
+            values = [row[name] for name in names]
+            for i in json_columns:
+                values[i] = json.dumps(values[i])
+            copy.write_row(values)
+    merge = finish(postgresql.insert(table).from_select(names, select(*(stage.c[name] for name in names))))
+    result = connection.execute(merge)
+    returned = list(result.all()) if result.returns_rows else []
+    stage.drop(connection)  # the next write of this table in the same transaction stages afresh
+    return returned
