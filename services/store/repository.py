@@ -159,6 +159,9 @@ def _write_articles(
             "tagger_model": t.tagger.model,
             "stored_at": now,
             "story_id": t.story_id,
+            # UTC, so that SQLite (which keeps no offset) compares and sorts them correctly.
+            "published_at": t.article.published_at.astimezone(UTC),
+            "fetched_at": t.article.fetched_at.astimezone(UTC),
         }
         for t in changed
     ]
