@@ -46,6 +46,10 @@ def write(
     RETURNING clause returned (nothing if it has none)."""
     if not rows:
         return []
+    # Every writer takes row locks in key order, so two replicas writing overlapping batches (the
+    # same event, entity or story) wait for each other instead of deadlocking.
+    keys = [c.name for c in table.primary_key.columns]
+    rows = sorted(rows, key=lambda row: tuple(str(row.get(k, "")) for k in keys))
     if path == "copy" and connection.dialect.name == "postgresql" and len(rows) >= COPY_MIN_ROWS:
         return _copy_and_merge(connection, table, rows, finish)
     statement: Insert = finish(insert_for(connection, table))

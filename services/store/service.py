@@ -79,6 +79,9 @@ class Store:
                 self.step(stop)
                 backoff = 1.0
             except TRANSIENT_REDIS as exc:
+                # Once back: publish what was committed meanwhile, re-read what we hold.
+                ready = False
+                self._consumer.reread_pending()
                 metrics.FAILURES.labels("redis").inc()
                 log.warning("redis unavailable, retrying", extra={"error": str(exc), "retry_in_s": backoff})
                 stop.wait(backoff)
@@ -91,6 +94,9 @@ class Store:
                 log.warning("consumer group missing, creating it again", extra={"error": str(exc)})
                 ready = False
             except TRANSIENT_DB as exc:
+                ready = False
+                # The batch we hold is still pending on us: take it again first, not after claim_idle.
+                self._consumer.reread_pending()
                 metrics.FAILURES.labels("database").inc()
                 log.warning(
                     "database unavailable, retrying", extra={"error": str(exc).splitlines()[0], "retry_in_s": backoff}
