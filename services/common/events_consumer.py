@@ -79,6 +79,7 @@ class EventsConsumer:
         self._start_at = start_at
         self._handlers: dict[str, Handler] = {}
         self._claim_cursor = "0-0"
+        self._group_ready = False
         self.handled = 0
         self.failed = 0
         self.dead_lettered = 0
@@ -94,11 +95,11 @@ class EventsConsumer:
         except redis.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+        self._group_ready = True
 
     def run(self, stop: threading.Event) -> None:
         """Consume until ``stop`` is set, riding out Redis restarts with a capped backoff."""
         backoff = 0.5
-        self.ensure_group_when_possible(stop)
         while not stop.is_set():
             try:
                 self.step()
@@ -110,19 +111,13 @@ class EventsConsumer:
             except redis.ResponseError as exc:
                 if "NOGROUP" not in str(exc):
                     raise
-                self.ensure_group()
-
-    def ensure_group_when_possible(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                self.ensure_group()
-                return
-            except TRANSIENT:
-                stop.wait(1.0)
+                self._group_ready = False  # Redis came back without it: create it again
 
     def step(self) -> int:
         """One round: retry or take over idle pending messages, else read new ones; handle them.
         Returns how many messages it saw."""
+        if not self._group_ready:
+            self.ensure_group()
         deliveries = self._claim() or self._read()
         for delivery in deliveries:
             self._handle(delivery)
