@@ -19,7 +19,7 @@ from sqlalchemy.sql.dml import Insert
 
 WritePath = Literal["executemany", "copy"]
 # Builds the conflict clause (and RETURNING, if wanted) onto a dialect's INSERT.
-Finish = Callable[[Any], Any]
+Finish = Callable[[Any], Any] | None
 
 # Below this many rows a staging table costs more than it saves.
 COPY_MIN_ROWS = 50
@@ -43,7 +43,10 @@ def write(
     path: WritePath = "executemany",
 ) -> list[Row[Any]]:
     """Insert ``rows`` into ``table`` with the conflict handling ``finish`` adds; return what its
-    RETURNING clause returned (nothing if it has none)."""
+    RETURNING clause returned (nothing if it has none). ``finish=None`` means the caller has made
+    conflicts impossible (it deleted the rows it replaces), so on the COPY path the rows are copied
+    straight into the table; a conflict there all the same (a replica writing the same article at
+    the same moment) fails the batch, which store then retries message by message."""
     if not rows:
         return []
     # Every writer takes row locks in key order, so two replicas writing overlapping batches (the
@@ -51,14 +54,32 @@ def write(
     keys = [c.name for c in table.primary_key.columns]
     rows = sorted(rows, key=lambda row: tuple(str(row.get(k, "")) for k in keys))
     if path == "copy" and connection.dialect.name == "postgresql" and len(rows) >= COPY_MIN_ROWS:
+        if finish is None:
+            _copy(connection, table.name, table, rows)
+            return []
         return _copy_and_merge(connection, table, rows, finish)
-    statement: Insert = finish(insert_for(connection, table))
+    statement: Insert = insert_for(connection, table)
+    if finish is not None:
+        statement = finish(statement)
     result = connection.execute(statement, list(rows))
     return list(result.all()) if result.returns_rows else []
 
 
+def _copy(connection: Connection, target: str, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    names = list(rows[0])
+    json_columns = {i for i, name in enumerate(names) if isinstance(table.c[name].type, JSON)}
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    column_list = ", ".join(f'"{name}"' for name in names)
+    with cursor.copy(f'COPY "{target}" ({column_list}) FROM STDIN') as copy:
+        for row in rows:
+            values = [row[name] for name in names]
+            for i in json_columns:
+                values[i] = json.dumps(values[i])
+            copy.write_row(values)
+
+
 def _copy_and_merge(
-    connection: Connection, table: Table, rows: Sequence[dict[str, Any]], finish: Finish
+    connection: Connection, table: Table, rows: Sequence[dict[str, Any]], finish: Callable[[Any], Any]
 ) -> list[Row[Any]]:
     names = list(rows[0])
     stage = Table(
@@ -69,15 +90,7 @@ def _copy_and_merge(
         postgresql_on_commit="DROP",
     )
     stage.create(connection, checkfirst=True)
-    json_columns = {i for i, name in enumerate(names) if isinstance(table.c[name].type, JSON)}
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    column_list = ", ".join(f'"{name}"' for name in names)
-    with cursor.copy(f"COPY {stage.name} ({column_list}) FROM STDIN") as copy:
-        for row in rows:
-            values = [row[name] for name in names]
-            for i in json_columns:
-                values[i] = json.dumps(values[i])
-            copy.write_row(values)
+    _copy(connection, stage.name, table, rows)
     merge = finish(postgresql.insert(table).from_select(names, select(*(stage.c[name] for name in names))))
     result = connection.execute(merge)
     returned = list(result.all()) if result.returns_rows else []

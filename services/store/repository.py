@@ -136,7 +136,7 @@ def upsert_batch(
         connection,
         outbox,
         [{"payload": c.model_dump_json(), "created_at": now} for c in result.changes],
-        lambda s: s,
+        None,
         path,
     )
     return result
@@ -175,9 +175,8 @@ def _write_articles(
         # A model can report one span twice (overlapping windows); the key keeps one.
         for m in {(m.field, m.start, m.end, m.label): m for m in t.mentions}.values()
     ]
-    # DO NOTHING rather than an error: a replica that took over a slow consumer's message may be
-    # writing the same article's mentions at the same moment.
-    write(connection, mentions, mention_rows, lambda s: s.on_conflict_do_nothing(), path)
+    # Their old mentions were deleted above, so nothing can conflict (see ``bulk.write``).
+    write(connection, mentions, mention_rows, None, path)
     result.mentions_inserted = len(mention_rows)
     result.count("mention", "insert", len(mention_rows))
 
@@ -262,6 +261,26 @@ def _write_entities(
             where=differs,
         ).returning(entities.c.id, entities.c.revision)
 
+    # Most entities of a batch are already stored exactly so (news keeps naming the same people and
+    # places): one read finds them, and only the new and the changed are written. The upsert's own
+    # WHERE still decides under the row lock, so a concurrent writer is never overruled by this read.
+    ids = sorted(merged)
+    known: dict[str, Any] = {}
+    known_aliases: set[tuple[str, str]] = set()
+    for chunk in _chunks(ids):
+        known.update({r.id: r for r in connection.execute(select(entities).where(entities.c.id.in_(chunk)))})
+        known_aliases.update(
+            connection.execute(
+                select(entity_aliases.c.entity_id, entity_aliases.c.alias).where(entity_aliases.c.entity_id.in_(chunk))
+            ).all()
+        )
+
+    def unchanged(entity: Entity) -> bool:
+        stored = known.get(entity.id)
+        if stored is None or (stored.type, stored.name) != (entity.type, entity.name):
+            return False
+        return all(getattr(entity, name) in (None, getattr(stored, name)) for name in optional)
+
     rows = [
         {
             **entity.model_dump(include={"id", "type", "name", *optional}),
@@ -269,6 +288,7 @@ def _write_entities(
             "updated_at": now,
         }
         for entity, _ in merged.values()
+        if not unchanged(entity)
     ]
     revisions = {row.id: row.revision for row in write(connection, entities, rows, finish, path)}
     result.count("entity", "upsert", len(revisions))
@@ -276,6 +296,7 @@ def _write_entities(
         {"entity_id": entity_id, "alias": alias, "folded": alias.casefold()}
         for entity_id, (_, aliases) in merged.items()
         for alias in aliases
+        if (entity_id, alias) not in known_aliases
     ]
     new_aliases = write(
         connection,
@@ -360,7 +381,7 @@ def _write_events(
         }
         for t, event in reports.values()
     ]
-    write(connection, event_sources, source_rows, lambda s: s, path)
+    write(connection, event_sources, source_rows, None, path)
     result.count("event_source", "insert", len(source_rows))
     participants = {
         (event.id, t.article.id, entity_id, role): None
@@ -372,7 +393,7 @@ def _write_events(
         connection,
         event_participants,
         [dict(zip(("event_id", "article_id", "entity_id", "role"), key, strict=True)) for key in participants],
-        lambda s: s,
+        None,
         path,
     )
     # Events that lost a source: gone if no source is left, else one source fewer (a change).

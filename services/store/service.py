@@ -33,6 +33,11 @@ def parse(message: Message) -> TaggedArticle | tuple[str, str]:
     if raw is None:
         return "malformed", "no payload field"
     try:
+        # The common case first, parsed and validated in one pass by pydantic's Rust core.
+        return TaggedArticle.model_validate_json(raw)
+    except ValidationError:
+        pass  # Say precisely why, below.
+    try:
         decoded = json.loads(raw)
     except ValueError as exc:
         return "malformed", f"payload is not JSON: {exc}"

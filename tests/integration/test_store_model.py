@@ -20,6 +20,7 @@ from services.store.tables import (
     event_participants,
     event_sources,
     events,
+    mentions,
     stories,
 )
 from tests.factories import BASE_TIME, article, entity, event, rich, tagged
@@ -177,6 +178,13 @@ def test_migrating_from_the_previous_revision_keeps_and_backfills_articles(db_ur
             ),
             row,
         )
+        connection.execute(
+            text(
+                'INSERT INTO mentions (article_id, field, start, "end", text, label, score, entity_id) '
+                "VALUES (:id, 'body', 0, 6, 'Naw Bu', 'PER', 0.9, 'entity:Naw Bu')"
+            ),
+            {"id": a.id},
+        )
 
     database.upgrade(engine)
 
@@ -185,6 +193,7 @@ def test_migrating_from_the_previous_revision_keeps_and_backfills_articles(db_ur
         assert connection.execute(select(article_versions.c.version)).scalars().all() == [a.version]
         assert connection.execute(select(article_feeds.c.feed)).scalars().all() == [a.feed]
         assert connection.execute(select(articles.c.story_id)).scalar_one() is None
+        assert connection.execute(select(mentions.c.text, mentions.c.entity_id)).all() == [("Naw Bu", "entity:Naw Bu")]
     with engine.begin() as connection:
         upsert_batch(connection, [rich(article(1, "v2", fetched_offset_s=5))])
     assert _count(engine, events) == 1
@@ -193,4 +202,8 @@ def test_migrating_from_the_previous_revision_keeps_and_backfills_articles(db_ur
     tables = set(inspect(engine).get_table_names())
     assert "entities" not in tables and "articles" in tables
     assert "story_id" not in {c["name"] for c in inspect(engine).get_columns("articles")}
+    assert "id" in {c["name"] for c in inspect(engine).get_columns("mentions")}
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM mentions")).scalar_one() == 2
+    database.upgrade(engine)  # and up again over the downgraded data
     engine.dispose()

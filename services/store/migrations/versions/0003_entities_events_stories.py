@@ -14,7 +14,59 @@ branch_labels = None
 depends_on = None
 
 
+# The high-volume child tables (mentions, event sources and participants) carry no foreign keys:
+# store writes a parent and its children in one transaction and deletes children explicitly, and a
+# per-row foreign-key check more than halved the rate of COPY into them (measured: 0.18 s against
+# 0.45 s for 24,000 mentions). Mentions are keyed by their natural key instead of a serial id,
+# which also spares a sequence and an index.
+MENTION_COLUMNS = '"article_id", "field", "start", "end", "text", "label", "score", "entity_id"'
+
+
+def _mentions_table(name: str, natural_key: bool) -> None:
+    # PostgreSQL names indexes schema-wide, and the old table still holds pk_mentions.
+    pk = "pk_mentions" if op.get_bind().dialect.name == "sqlite" else "pk_mentions_rebuilt"
+    columns: list[sa.schema.SchemaItem] = [
+        sa.Column("article_id", sa.String(64), nullable=False),
+        sa.Column("field", sa.String(8), nullable=False),
+        sa.Column("start", sa.Integer(), nullable=False),
+        sa.Column("end", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("label", sa.String(8), nullable=False),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("entity_id", sa.String(128), nullable=True),
+    ]
+    if natural_key:
+        op.create_table(
+            name,
+            *columns,
+            sa.PrimaryKeyConstraint("article_id", "field", "start", "end", "label", name=pk),
+        )
+    else:  # as revision 0002 left it
+        op.create_table(
+            name,
+            sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+            *columns,
+            sa.ForeignKeyConstraint(
+                ["article_id"], ["articles.id"], name="fk_mentions_article_id_articles", ondelete="CASCADE"
+            ),
+            sa.PrimaryKeyConstraint("id", name=pk),
+            sa.UniqueConstraint("article_id", "field", "start", "end", "label", name="uq_mentions_span"),
+        )
+
+
+def _rebuild_mentions(natural_key: bool) -> None:
+    _mentions_table("mentions_rebuilt", natural_key)
+    op.execute(f"INSERT INTO mentions_rebuilt ({MENTION_COLUMNS}) SELECT {MENTION_COLUMNS} FROM mentions")
+    op.drop_index("ix_mentions_entity_id", table_name="mentions")
+    op.drop_table("mentions")
+    op.rename_table("mentions_rebuilt", "mentions")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE mentions RENAME CONSTRAINT pk_mentions_rebuilt TO pk_mentions")
+    op.create_index("ix_mentions_entity_id", "mentions", ["entity_id"])
+
+
 def upgrade() -> None:
+    _rebuild_mentions(natural_key=True)
     with op.batch_alter_table("articles") as batch:
         batch.add_column(sa.Column("story_id", sa.String(128), nullable=True))
         batch.create_index("ix_articles_story_id", ["story_id"])
@@ -106,12 +158,6 @@ def upgrade() -> None:
         sa.Column("displaced", sa.Integer(), nullable=True),
         sa.Column("evidence", sa.Text(), nullable=False),
         sa.Column("confidence", sa.Float(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["event_id"], ["events.id"], name="fk_event_sources_event_id_events", ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["article_id"], ["articles.id"], name="fk_event_sources_article_id_articles", ondelete="CASCADE"
-        ),
         sa.PrimaryKeyConstraint("event_id", "article_id", name="pk_event_sources"),
     )
     op.create_index("ix_event_sources_article_id", "event_sources", ["article_id"])
@@ -121,12 +167,6 @@ def upgrade() -> None:
         sa.Column("article_id", sa.String(64), nullable=False),
         sa.Column("entity_id", sa.String(128), nullable=False),
         sa.Column("role", sa.String(8), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["event_id", "article_id"],
-            ["event_sources.event_id", "event_sources.article_id"],
-            name="fk_event_participants_source",
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("event_id", "article_id", "entity_id", "role", name="pk_event_participants"),
     )
     op.create_index("ix_event_participants_entity_id", "event_participants", ["entity_id"])
@@ -157,3 +197,4 @@ def downgrade() -> None:
     with op.batch_alter_table("articles") as batch:
         batch.drop_index("ix_articles_story_id")
         batch.drop_column("story_id")
+    _rebuild_mentions(natural_key=False)
