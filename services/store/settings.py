@@ -27,7 +27,8 @@ class StoreSettings(CommonSettings):
     store_api_port: int = Field(9104, ge=0, le=65535, description="Port of the read API; 0 disables it.")
     store_api_host: str = Field("0.0.0.0", description="Address the read API listens on.")
     store_api_token: str | None = Field(
-        None, description="When set, the read API wants `Authorization: Bearer <token>` (except /healthz)."
+        None,
+        description="When set, the read API wants `Authorization: Bearer <token>` on /v1 (probes and /metrics stay open).",
     )
     store_api_max_page: int = Field(200, ge=1, le=10_000, description="Largest page the read API returns.")
     store_consumer_name: str | None = Field(None, description="Consumer name in the group; host-pid by default.")
