@@ -28,7 +28,7 @@ class StoreSettings(CommonSettings):
     store_api_host: str = Field("0.0.0.0", description="Address the read API listens on.")
     store_api_token: str | None = Field(
         None,
-        description="When set, the read API wants `Authorization: Bearer <token>` on /v1 (probes and /metrics stay open).",
+        description="When set, the read API wants `Authorization: Bearer <token>` on /v1 (probes, /metrics open).",
     )
     store_api_max_page: int = Field(200, ge=1, le=10_000, description="Largest page the read API returns.")
     store_consumer_name: str | None = Field(None, description="Consumer name in the group; host-pid by default.")
