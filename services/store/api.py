@@ -266,5 +266,5 @@ def serve_in_thread(engine: Engine, settings: StoreSettings, stop: threading.Eve
     thread = threading.Thread(target=_serve, name="store-api", daemon=True)
     thread.start()
     threading.Thread(target=_stop, name="store-api-stop", daemon=True).start()
-    log.info("read API listening", extra={"port": settings.store_api_port})
+    log.info("read API starting", extra={"port": settings.store_api_port})
     return thread
