@@ -11,6 +11,7 @@ Both run inside the caller's transaction; nothing here commits.
 
 import json
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any, Literal
 
 from sqlalchemy import JSON, Column, Connection, MetaData, Row, Table, select
@@ -51,8 +52,9 @@ def write(
         return []
     # Every writer takes row locks in key order, so two replicas writing overlapping batches (the
     # same event, entity or story) wait for each other instead of deadlocking.
-    keys = [c.name for c in table.primary_key.columns]
-    rows = sorted(rows, key=lambda row: tuple(str(row.get(k, "")) for k in keys))
+    keys = [c.name for c in table.primary_key.columns if c.name in rows[0]]
+    if keys:
+        rows = sorted(rows, key=itemgetter(*keys))
     if path == "copy" and connection.dialect.name == "postgresql" and len(rows) >= COPY_MIN_ROWS:
         if finish is None:
             _copy(connection, table.name, table, rows)
