@@ -1,9 +1,16 @@
 """The read API over data written by the real upsert, on both real databases: filters, pagination,
 details, bad parameters, the bearer token, probes; then schemathesis against its own OpenAPI schema."""
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from fastapi import FastAPI
@@ -16,6 +23,7 @@ from services.store import database
 from services.store.api import create_app
 from services.store.repository import upsert_batch
 from services.store.settings import StoreSettings
+from tests.conftest import REPO
 from tests.factories import BASE_TIME, article, entity, event, rich
 
 pytestmark = pytest.mark.integration
@@ -217,3 +225,43 @@ def test_the_api_keeps_to_its_own_openapi_schema(engine: Engine) -> None:
             )
 
         conforms()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("command", ["store", "api"])
+def test_newswire_serves_the_api(engine: Engine, db_url: str, redis_url: str, namespace: str, command: str) -> None:
+    """`newswire store` serves the API beside its loop; `newswire api` serves it alone."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWIRE_")}
+    env.update(
+        NEWSWIRE_DB_URL=db_url,
+        NEWSWIRE_REDIS_URL=redis_url,
+        NEWSWIRE_REDIS_NAMESPACE=namespace,
+        NEWSWIRE_STORE_METRICS_PORT="0",
+        NEWSWIRE_STORE_API_PORT=str(port),
+        NEWSWIRE_STORE_API_HOST="127.0.0.1",
+    )
+    process = subprocess.Popen([sys.executable, "-m", "services.cli", command], cwd=REPO, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, f"newswire {command} exited with {process.returncode}"
+                assert time.monotonic() < deadline, "the API never answered"
+                time.sleep(0.2)
+        assert ready.json()["status"] == "ok"
+        page = httpx.get(f"http://127.0.0.1:{port}/v1/articles", params={"limit": 5}, timeout=5).json()
+        assert len(page["items"]) == 5 and page["next_cursor"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+    if command == "store":
+        assert process.returncode == 0  # SIGTERM stops the loop and the API with it

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -339,3 +340,28 @@ def test_two_replicas_in_one_group_share_the_work_and_store_each_message_once(
     _assert_exactly_once(engine, redis_client, keys, n)
     consumers = {c["name"].decode(): c for c in redis_client.xinfo_consumers(keys.tagged, GROUP_STORE)}
     assert set(consumers) == {"replica-1", "replica-2"}
+
+
+def test_the_events_stream_is_trimmed_by_length_or_by_age(
+    engine: Engine, redis_client: redis.Redis, namespace: str
+) -> None:
+    keys = Keys(namespace)
+    # By age: entries from 1970 are far older than an hour, and go as whole stream nodes fill.
+    for n in range(1, 501):
+        redis_client.xadd(keys.events, {"payload": "{}"}, id=f"{n}-0")
+    consumer = TaggedConsumer(redis_client, keys, GROUP_STORE, "c1", 100, block_ms=10, claim_idle_ms=60_000)
+    consumer.ensure_group()
+    by_age = Store(engine, redis_client, consumer, keys, events_maxlen=1_000_000, events_max_age_s=3600)
+    _send(redis_client, keys, range(1, 101))
+    while by_age.step(threading.Event()):
+        pass
+    entries: Any = redis_client.xrange(keys.events)
+    stamps = [int(entry_id.decode().split("-")[0]) for entry_id, _ in entries]
+    assert len([ms for ms in stamps if ms <= 500]) < 500
+    assert len([ms for ms in stamps if ms > 500]) >= 100  # every new change is still there
+    # By length: a cap far below what was published.
+    by_length = Store(engine, redis_client, consumer, keys, events_maxlen=10)
+    _send(redis_client, keys, range(101, 401))
+    while by_length.step(threading.Event()):
+        pass
+    assert redis_client.xlen(keys.events) < 300
