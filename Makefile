@@ -55,6 +55,12 @@ unit: setup  ## only the tests that need no servers
 clean:  ## remove the virtual environment and local data
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
 
+# --- store (issue 5) ---
+.PHONY: bench-store
+bench-store: setup services  ## store: tagged articles/s into PostgreSQL and SQLite, batched vs one transaction each
+	@scripts/ensure-postgres
+	$(PY) bench/store/bench_store.py
+
 # -- extract quality and speed (issue 4) ----------------------------------------------------------
 eval: setup  ## score extraction on the gold set (tests/gold): P/R/F1 for linking, events, stories
 	$(BIN)/newswire eval --gold tests/gold --json
