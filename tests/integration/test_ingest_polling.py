@@ -244,9 +244,7 @@ def test_per_host_concurrency_cap_and_minimum_gap(server: FeedServer, redis_url:
     assert starts[-1] - starts[0] >= 0.75, starts
 
 
-def test_schedule_gauges_count_due_overdue_and_broken_feeds(
-    server: FeedServer, redis_url: str, namespace: str
-) -> None:
+def test_schedule_gauges_count_due_overdue_and_broken_feeds(server: FeedServer, redis_url: str, namespace: str) -> None:
     ok = server.route("/ok.xml", Reply(200, rss(items(1))))
     gone = server.route("/gone2.xml", Reply(410, b"gone"))
     feeds = [feed("ok", ok), feed("gone2", gone), feed("late", ok + "?late"), feed("due", ok + "?due")]
