@@ -41,18 +41,20 @@ def canonical_url(url: str, base: str | None = None) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
 
 
-# A paragraph that starts a list of links to other stories: it and everything after it is page
-# furniture, not the article, and must not reach the tagger.
+# A heading that starts a list of links to other stories: it and what follows are page furniture,
+# not the article, and must not reach the tagger. Cut only when every paragraph after it is as short
+# as a headline, so a story that merely has such a line in the middle keeps its text.
 _BOILERPLATE = re.compile(
-    r"^(?:related(?: stories| articles| news| posts| coverage)?|read (?:more|also)|see also|more stories|"
-    r"you (?:may|might) also like|recommended)\s*:?$",
+    r"^(?:related(?: stories| articles| news| posts| coverage)|more stories|you (?:may|might) also like)\s*:?$",
     re.IGNORECASE,
 )
+_HEADLINE_CHARS = 160
 
 
 def drop_boilerplate(paragraphs: list[str]) -> list[str]:
     for index, paragraph in enumerate(paragraphs):
-        if index and _BOILERPLATE.match(paragraph):
+        short_tail = all(len(p) <= _HEADLINE_CHARS for p in paragraphs[index + 1 :])
+        if index and _BOILERPLATE.match(paragraph) and short_tail:
             return paragraphs[:index]
     return paragraphs
 

@@ -36,8 +36,13 @@ def test_language_detection(text: str, expected: str | None) -> None:
     ("html", "expected"),
     [
         ("<p>Story.</p><p>RELATED STORIES</p><p>Other one</p><p>Other two</p>", "Story."),
-        ("<p>Story.</p><h3>Related:</h3><ul><li>Other</li></ul>", "Story."),
-        ("<p>Story.</p><p>Read more</p><p>x</p>", "Story."),
+        ("<p>Story.</p><h3>Related articles:</h3><ul><li>Other</li></ul>", "Story."),
+        ("<p>Story.</p><p>You may also like</p><p>x</p>", "Story."),
+        # Long paragraphs after the heading are story, not a list of links: nothing is cut.
+        (
+            "<p>Story.</p><p>Related stories</p><p>" + "Long text. " * 20 + "</p>",
+            "Story.\n\nRelated stories\n\n" + ("Long text. " * 20).strip(),
+        ),
         # A sentence that merely starts with the words is not a heading.
         (
             "<p>Related stories are what this one is about.</p><p>Second.</p>",
