@@ -32,3 +32,7 @@ FROM_FETCH = Histogram(
     "From an article's fetch by ingest to its commit.",
     buckets=E2E_BUCKETS,
 )
+READY = Gauge(
+    "newswire_store_ready",
+    "1 while store reaches Redis and the database and consumes, 0 while it waits for either to come back.",
+)

@@ -45,14 +45,19 @@ class Store:
                     ready = True
                     log.info("consuming tagged articles", extra={"consumer": self._consumer.consumer})
                 self.step(stop)
+                metrics.READY.set(1)
                 backoff = 1.0
             except TRANSIENT_REDIS as exc:
+                # Readiness says so at once; pending and lag cannot be read and keep their last value.
+                metrics.READY.set(0)
                 metrics.FAILURES.labels("redis").inc()
                 log.warning("redis unavailable, retrying", extra={"error": str(exc), "retry_in_s": backoff})
                 stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
             except TRANSIENT_DB as exc:
+                metrics.READY.set(0)
                 metrics.FAILURES.labels("database").inc()
+                self._refresh_backlog()  # Redis still answers: the lag that builds up stays visible.
                 log.warning(
                     "database unavailable, retrying", extra={"error": str(exc).splitlines()[0], "retry_in_s": backoff}
                 )
@@ -68,6 +73,14 @@ class Store:
         metrics.PENDING.set(pending)
         metrics.LAG.set(lag)
         return len(messages)
+
+    def _refresh_backlog(self) -> None:
+        try:
+            pending, lag = self._consumer.backlog()
+        except TRANSIENT_REDIS:
+            return
+        metrics.PENDING.set(pending)
+        metrics.LAG.set(lag)
 
     def handle(self, messages: list[Message]) -> None:
         batch: list[tuple[Message, TaggedArticle]] = []
