@@ -133,13 +133,13 @@ def test_store_stops_mid_batch_on_sigterm_and_loses_nothing(
     service_env: dict[str, str], sqlite_url: str, redis_client: redis.Redis, namespace: str
 ) -> None:
     keys = Keys(namespace)
-    total = 400
+    total = 600
     pipe = redis_client.pipeline(transaction=False)
     for n in range(total):
         pipe.xadd(keys.tagged, {"payload": factories.tagged(factories.article(n)).model_dump_json()})
     pipe.execute()
     database.upgrade(database.make_engine(sqlite_url))
-    env = {**service_env, "NEWSWIRE_DB_URL": sqlite_url, "NEWSWIRE_STORE_BATCH_SIZE": "5"}
+    env = {**service_env, "NEWSWIRE_DB_URL": sqlite_url, "NEWSWIRE_STORE_BATCH_SIZE": "3"}
 
     store = _start("store", env)
     try:
