@@ -2,7 +2,10 @@
 PromQL query, the metric names it uses, and the sample names a live ``/metrics`` page exposes."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 REPO = Path(__file__).resolve().parent.parent
 DASHBOARDS = REPO / "deploy" / "grafana" / "provisioning" / "dashboards"
 RULES = REPO / "deploy" / "prometheus" / "alerts.yml"
+COMPOSE = REPO / "docker-compose.yml"
 
 # The samples prometheus-client exposes for each metric type, as suffixes of the family's name.
 SAMPLE_SUFFIXES = {
@@ -87,6 +91,15 @@ def exposed_samples(metrics_text: str) -> set[str]:
         names.update(family.name + suffix for suffix in SAMPLE_SUFFIXES.get(family.type, ("",)))
         names.update(sample.name for sample in family.samples)
     return names
+
+
+def run_healthcheck(service: str, metrics_port: int) -> int:
+    """Run the healthcheck docker-compose.yml gives a service, as Docker would inside its container
+    (``CMD python -c ...``), against the service listening on ``metrics_port``; its exit status."""
+    test = yaml.safe_load(COMPOSE.read_text())["services"][service]["healthcheck"]["test"]
+    assert test[:2] == ["CMD", "python"], test
+    env = {**os.environ, f"NEWSWIRE_{service.upper()}_METRICS_PORT": str(metrics_port)}
+    return subprocess.run([sys.executable, *test[2:]], env=env, timeout=30, check=False).returncode
 
 
 def shown_samples(metrics_text: str) -> set[str]:

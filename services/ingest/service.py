@@ -156,6 +156,7 @@ class Ingest:
     def run_forever(self, stop: threading.Event) -> None:
         """Poll each feed at its interval until ``stop`` is set."""
         next_due = {feed.name: 0.0 for feed in self.feeds}
+        self.sample_backlog()  # Readiness from the start, not only after a first round of polls.
         while not stop.is_set():
             now = time.monotonic()
             for feed in self.feeds:

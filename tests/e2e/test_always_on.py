@@ -37,6 +37,7 @@ from tests.conftest import REPO, SAMPLE_FEEDS
 from tests.e2e.conftest import newswire, summary
 from tests.e2e.test_services import _free_port, _samples
 from tests.e2e.test_worker_crash import _start, _stop
+from tests.observability import run_healthcheck
 
 pytestmark = pytest.mark.e2e
 SAMPLES = SAMPLE_FEEDS.parent / "feeds"
@@ -308,11 +309,18 @@ def test_services_reconnect_when_redis_comes_back_and_report_readiness(
         _wait(lambda: _ready(ports["extract"], "extract") == 0, 60, "extract to report it is not ready")
         time.sleep(3)  # a few retries against the closed port
         assert all(proc.poll() is None for proc in procs), "a service gave up while Redis was away"
+        # docker compose sees the same: the healthchecks it runs fail while Redis is away.
+        assert {service: run_healthcheck(service, port) for service, port in ports.items()} == {
+            "ingest": 1,
+            "extract": 1,
+            "store": 1,
+        }
 
         throwaway_redis.start(lambda: redis.Redis.from_url(url).ping())
         _wait(lambda: _stored(sqlite_url) == 3, 240, "the articles polled during the outage to be stored")
         for service, port in ports.items():
             _wait(lambda s=service, p=port: _ready(p, s) == 1, 60, f"{service} to be ready again")  # type: ignore[misc]
+            assert run_healthcheck(service, port) == 0
         failures = _samples(ports["ingest"])
         assert failures[("newswire_ingest_feed_failures_total", (("reason", "redis"),))] >= 1
         assert _samples(ports["store"])[("newswire_store_batch_failures_total", (("reason", "redis"),))] >= 1

@@ -31,7 +31,15 @@ from services.store.tables import articles, mentions
 from tests.conftest import REDIS_URL, SAMPLE_FEEDS
 from tests.e2e.test_services import _free_port
 from tests.e2e.test_worker_crash import _start, _stop
-from tests.observability import RULES, exposed_samples, for_prometheus, metric_names, queries, shown_samples
+from tests.observability import (
+    RULES,
+    exposed_samples,
+    for_prometheus,
+    metric_names,
+    queries,
+    run_healthcheck,
+    shown_samples,
+)
 
 pytestmark = pytest.mark.e2e
 SCRAPE_S = 1
@@ -41,10 +49,12 @@ JOBS = ("ingest", "extract", "store")
 @dataclass
 class Observed:
     prometheus: str  # base URL of the test's Prometheus
+    ports: dict[str, int]  # job -> its metrics port
     db_url: str
     namespace: str
     exposed: dict[str, set[str]]  # job -> sample names its live /metrics can carry
     shown: set[str]  # the sample names the services' /metrics carried at the end of the run
+    healthy: dict[str, int]  # job -> exit status of its docker-compose.yml healthcheck
 
 
 def _wait(condition: Callable[[], Any], timeout_s: float, what: str) -> Any:
@@ -165,7 +175,8 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
         pages = {job: httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text for job, port in ports.items()}
         exposed = {job: exposed_samples(text) for job, text in pages.items()}
         shown = set().union(*(shown_samples(text) for text in pages.values()))
-        yield Observed(base, db_url, namespace, exposed, shown)
+        healthy = {job: run_healthcheck(job, port) for job, port in ports.items()}
+        yield Observed(base, ports, db_url, namespace, exposed, shown, healthy)
     finally:
         for proc in reversed(services):
             _stop(proc)
@@ -209,6 +220,10 @@ def test_prometheus_sees_every_service_up_and_ready(observed: Observed) -> None:
         assert scalar(base, f'up{{job="{job}"}}') == 1
         assert scalar(base, f'newswire_{job}_ready{{job="{job}"}}') == 1
     assert scalar(base, 'newswire_extract_ner_backend_info{backend="spacy"}') == 1
+
+
+def test_compose_healthchecks_pass_on_the_running_services(observed: Observed) -> None:
+    assert observed.healthy == {job: 0 for job in JOBS}
 
 
 def test_every_metric_a_dashboard_or_alert_names_is_exposed_live(observed: Observed) -> None:
