@@ -56,3 +56,9 @@ unit: setup  ## only the tests that need no servers
 
 clean:  ## remove the virtual environment and local data
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+
+# --- store (issue 5) ---
+.PHONY: bench-store
+bench-store: setup services  ## store: tagged articles/s into PostgreSQL and SQLite, batched vs one transaction each
+	@scripts/ensure-postgres
+	$(PY) bench/store/bench_store.py

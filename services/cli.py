@@ -15,6 +15,7 @@ Newswire turns news feeds into a live, deduplicated stream of entities and event
   newswire run --once        poll every feed once, tag and store what is new, print a summary
   newswire run               the same, continuously, until Ctrl-C
   newswire ingest|extract|store   one service each, for deployment
+  newswire api               serve the read API alone (store serves it too)
   newswire migrate           bring the database schema up to date
 
 Every option is also a NEWSWIRE_* environment variable (see .env.example)."""
@@ -147,7 +148,38 @@ def cmd_store(args: argparse.Namespace) -> int:
         settings.store_block_ms,
         settings.store_claim_idle_s * 1000,
     )
-    Store(engine, client, consumer, settings.keys, settings.events_maxlen).run(_stop_event())
+    stop = _stop_event()
+    if settings.store_api_port:
+        from services.store.api import serve_in_thread
+
+        serve_in_thread(engine, settings, stop)
+    Store(
+        engine,
+        client,
+        consumer,
+        settings.keys,
+        settings.events_maxlen,
+        settings.events_max_age_s,
+        settings.store_write_path,
+    ).run(stop)
+    return 0
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from services.common import logs
+    from services.common.settings import load
+    from services.store import database
+    from services.store.api import create_app
+    from services.store.settings import StoreSettings
+
+    settings = load(StoreSettings)
+    logs.setup("api", settings.log_level, settings.log_format)
+    engine = database.make_engine(settings.db_url)
+    database.check_schema(engine)
+    port = args.port if args.port is not None else settings.store_api_port
+    uvicorn.run(create_app(engine, settings), host=settings.store_api_host, port=port, log_level="warning")
     return 0
 
 
@@ -211,6 +243,14 @@ def build_parser() -> argparse.ArgumentParser:
     store.add_argument("--db", metavar="URL", help="database URL (NEWSWIRE_DB_URL)")
     _common_flags(store)
     store.set_defaults(handler=cmd_store)
+
+    api = commands.add_parser(
+        "api",
+        help="serve only the read API (newswire store serves it too, on NEWSWIRE_STORE_API_PORT)",
+    )
+    api.add_argument("--db", metavar="URL", help="database URL (NEWSWIRE_DB_URL)")
+    api.add_argument("--port", type=int, help="port (NEWSWIRE_STORE_API_PORT, default 9104)")
+    api.set_defaults(handler=cmd_api)
 
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
     migrate.add_argument("--db", metavar="URL", help="database URL (NEWSWIRE_DB_URL)")

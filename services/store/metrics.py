@@ -36,3 +36,8 @@ READY = Gauge(
     "newswire_store_ready",
     "1 while store reaches Redis and the database and consumes, 0 while it waits for either to come back.",
 )
+DEAD_LETTERS = Counter(
+    "newswire_store_dead_letters_total",
+    "Messages moved to the dead-letter stream, by reason (malformed, schema_version, invalid, rejected).",
+    ["reason"],
+)
