@@ -27,7 +27,13 @@ SAMPLE_SUFFIXES = {
     "unknown": ("",),
 }
 # Grafana's built-in variables, and the dashboards' own, as Prometheus would see them substituted.
-GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__interval": "15s", "$__range": "1h", "$instance": ".*"}
+GRAFANA_VARIABLES = {
+    "$__rate_interval": "1m",
+    "$__interval": "15s",
+    "$__range": "1h",
+    "$instance": ".*",
+    "$api_instance": ".*",
+}
 _METRIC = re.compile(r"\bnewswire_[a-z0-9_]+")
 
 
@@ -98,7 +104,8 @@ def run_healthcheck(service: str, metrics_port: int) -> int:
     (``CMD python -c ...``), against the service listening on ``metrics_port``; its exit status."""
     test = yaml.safe_load(COMPOSE.read_text())["services"][service]["healthcheck"]["test"]
     assert test[:2] == ["CMD", "python"], test
-    env = {**os.environ, f"NEWSWIRE_{service.upper()}_METRICS_PORT": str(metrics_port)}
+    (variable,) = re.findall(r"os\.environ\.get\('(NEWSWIRE_\w+_PORT)'", test[-1])
+    env = {**os.environ, variable: str(metrics_port)}
     return subprocess.run([sys.executable, *test[2:]], env=env, timeout=30, check=False).returncode
 
 

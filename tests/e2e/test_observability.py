@@ -43,7 +43,8 @@ from tests.observability import (
 
 pytestmark = pytest.mark.e2e
 SCRAPE_S = 1
-JOBS = ("ingest", "extract", "store")
+JOBS = ("ingest", "extract", "store", "api")
+API_READS = 3
 
 
 @dataclass
@@ -149,6 +150,7 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
         NEWSWIRE_INGEST_METRICS_PORT=str(ports["ingest"]),
         NEWSWIRE_EXTRACT_METRICS_PORT=str(ports["extract"]),
         NEWSWIRE_STORE_METRICS_PORT=str(ports["store"]),
+        NEWSWIRE_STORE_API_PORT="0",  # the read API runs on its own, as in docker-compose.yml
         NEWSWIRE_EXTRACT_METRICS_DIR=str(tmp / "prometheus-extract"),
         HF_HUB_OFFLINE="1",
         PYTHONUNBUFFERED="1",
@@ -157,10 +159,13 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
     base = f"http://127.0.0.1:{prometheus_port}"
     _prometheus_config(tmp / "prometheus.yml", ports)
     prometheus = _start_prometheus(tmp / "prometheus.yml", tmp / "tsdb", prometheus_port, tmp / "prometheus.log")
-    services = [_start("store", env), _start("extract", env), _start("ingest", env)]
+    api_env = {**env, "NEWSWIRE_STORE_API_PORT": str(ports["api"])}
+    services = [_start("store", env), _start("extract", env), _start("ingest", env), _start("api", api_env)]
     try:
         _wait(lambda: httpx.get(f"{base}/-/ready", timeout=2).status_code == 200, 60, "Prometheus to be ready")
         _wait(lambda: _count(db_url, articles) == 3, 240, "three stored articles")
+        for _ in range(API_READS):
+            assert httpx.get(f"http://127.0.0.1:{ports['api']}/v1/articles", timeout=10).status_code == 200
         # Counters reach Prometheus one scrape later; wait until every service's last word is in.
         _wait(
             lambda: (
@@ -168,6 +173,7 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
                 and scalar(base, 'sum(newswire_extract_tasks_total{outcome="ok"})') == 3
                 and scalar(base, "max(newswire_ingest_extract_queue_messages)") == 0
                 and scalar(base, "min(newswire_store_pending_messages)") == 0
+                and scalar(base, 'sum(newswire_store_api_requests_total{route="/v1/articles"})') == API_READS
             ),
             60,
             "Prometheus to see the whole run",
@@ -212,12 +218,14 @@ def test_prometheus_counts_match_what_was_stored(observed: Observed) -> None:
     # The overview's end-to-end panel: every article committed within a few minutes of its fetch.
     assert scalar(base, 'sum(newswire_store_fetch_to_commit_seconds_bucket{le="300.0"})') == stored_articles
     assert scalar(base, 'sum(newswire_ingest_feed_polls_total{outcome="ok"})') == 3
+    assert scalar(base, 'sum(newswire_store_api_requests_total{route="/v1/articles", status="200"})') == API_READS
 
 
 def test_prometheus_sees_every_service_up_and_ready(observed: Observed) -> None:
     base = observed.prometheus
     for job in JOBS:
         assert scalar(base, f'up{{job="{job}"}}') == 1
+    for job in ("ingest", "extract", "store"):  # the read API's readiness is its /readyz
         assert scalar(base, f'newswire_{job}_ready{{job="{job}"}}') == 1
     assert scalar(base, 'newswire_extract_ner_backend_info{backend="spacy"}') == 1
 
@@ -234,8 +242,9 @@ def test_every_metric_a_dashboard_or_alert_names_is_exposed_live(observed: Obser
     )
     assert not missing, "queries name metrics that no running service exposes:\n" + "\n".join(missing)
     for job, names in observed.exposed.items():
+        own = "newswire_store_api_" if job == "api" else f"newswire_{job}_"
         assert {name for name in names if name.startswith("newswire_")} <= {
-            name for name in names if name.startswith(f"newswire_{job}_")
+            name for name in names if name.startswith(own)
         }, f"{job} exposes another service's metrics"
 
 
