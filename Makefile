@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export PYTHON := $(PY)
 
-.PHONY: help setup run run-forever services test lint typecheck unit integration e2e clean
+.PHONY: help setup run run-forever services test lint typecheck unit integration e2e clean eval bench-extract
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s '	'
@@ -62,3 +62,10 @@ clean:  ## remove the virtual environment and local data
 bench-store: setup services  ## store: tagged articles/s into PostgreSQL and SQLite, batched vs one transaction each
 	@scripts/ensure-postgres
 	$(PY) bench/store/bench_store.py
+
+# -- extract quality and speed (issue 4) ----------------------------------------------------------
+eval: setup  ## score extraction on the gold set (tests/gold): P/R/F1 for linking, events, stories
+	$(BIN)/newswire eval --gold tests/gold --json
+
+bench-extract: setup  ## articles/s and peak memory per extract worker, per NER backend (a few minutes)
+	$(BIN)/python -m bench.extract.run

@@ -17,6 +17,7 @@ Newswire turns news feeds into a live, deduplicated stream of entities and event
   newswire ingest|extract|store   one service each, for deployment
   newswire api               serve the read API alone (store serves it too)
   newswire migrate           bring the database schema up to date
+  newswire eval              score extraction (entities, events, stories) against a gold set
 
 Every option is also a NEWSWIRE_* environment variable (see .env.example)."""
 
@@ -203,6 +204,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_local(once=args.once, as_json=args.json, timeout_s=args.timeout)
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from services.common import logs
+    from services.evaluation import load_gold, run, score, table
+    from services.extract.encoder import Encoder
+    from services.extract.taggers import ModelLoadError, load_tagger
+
+    logs.setup("eval", "WARNING", "text")
+    folder = Path(args.gold)
+    gold = load_gold(folder)  # a GoldError is a NewswireError: main() reports it
+    try:
+        tagger = load_tagger(args.backend, args.model or "", fallback=False, stride=64, min_score=0.5)
+    except ModelLoadError as exc:
+        print(f"newswire eval: {exc}", file=sys.stderr)
+        return 2
+    scores = score(run(folder, tagger, None if args.no_encoder else Encoder()), gold)
+    scores["backend"] = tagger.info.backend
+    print(table(scores))
+    if args.json:
+        print(json.dumps(scores, sort_keys=True))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newswire", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -256,6 +282,19 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--db", metavar="URL", help="database URL (NEWSWIRE_DB_URL)")
     migrate.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
     migrate.set_defaults(handler=cmd_migrate)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="score extraction against a gold set (precision, recall, F1)",
+        description="Run the gold folder's articles through NER, linking, events and stories, and print "
+        "precision, recall and F1 against its annotations (format: tests/gold/README.md).",
+    )
+    evaluate.add_argument("--gold", metavar="DIR", default="tests/gold", help="gold folder (default tests/gold)")
+    evaluate.add_argument("--json", action="store_true", help="end with the scores as one line of JSON")
+    evaluate.add_argument("--backend", choices=["spacy", "transformers"], default="spacy", help="NER backend")
+    evaluate.add_argument("--model", metavar="PATH", help="transformers model folder (with --backend transformers)")
+    evaluate.add_argument("--no-encoder", action="store_true", help="stories without the sentence encoder")
+    evaluate.set_defaults(handler=cmd_eval)
     return parser
 
 
