@@ -54,3 +54,21 @@ unit: setup  ## only the tests that need no servers
 
 clean:  ## remove the virtual environment and local data
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+
+# --- Newswire's own NER model (issue 7): see services/extract/models/newswire-ner/MODEL_CARD.md ---
+NER_DATA ?= ../shared/data/ner
+NER_MODEL := services/extract/models/newswire-ner
+NER_BUILD := build/ner
+.PHONY: train-ner eval-ner bench-ner
+
+train-ner: setup  ## train Newswire's NER model on shared/data/ner (CPU, ~45 min on 2 busy cores) and export it into the repo
+	$(PY) -m pip install --quiet -e ".[ner-train]"
+	$(PY) -m services.extract.ner_model.train --data $(NER_DATA) --out $(NER_BUILD)/checkpoint --seed 7 --epochs 2
+	$(PY) -m services.extract.ner_model.export $(NER_BUILD)/checkpoint $(NER_MODEL) --work $(NER_BUILD)/onnx
+	$(PY) -m services.extract.ner_model.evaluate --data $(NER_DATA) --split dev
+
+eval-ner: setup  ## entity P/R/F1 per type, Newswire's model beside spaCy's small pipeline (GUM test, its news, gold articles)
+	$(PY) -m services.extract.ner_model.evaluate --data $(NER_DATA) --gold tests/gold $(NER_GOLD_FLAGS)
+
+bench-ner: setup  ## articles/s, load time and memory of Newswire's model against spaCy's (2 threads)
+	$(PY) bench/ner_speed.py --data $(NER_DATA) --threads 2

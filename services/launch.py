@@ -73,6 +73,8 @@ def describe_ner(settings: ExtractSettings) -> str:
     """Say up front which NER model the worker will get, without loading it here."""
     if settings.ner_backend == "spacy":
         return "NER: spaCy en_core_web_sm (NEWSWIRE_NER_BACKEND=spacy)"
+    if settings.ner_backend == "onnx":
+        return "NER: Newswire's own ONNX model (NEWSWIRE_NER_BACKEND=onnx)"
     model = settings.ner_model
     if Path(model).is_dir():
         return f"NER: transformers model from {model}"
@@ -83,14 +85,14 @@ def describe_ner(settings: ExtractSettings) -> str:
     if not settings.ner_fallback:
         raise LaunchError(
             f"NER model {model} is not on this machine and NEWSWIRE_NER_FALLBACK=false forbids the "
-            "offline spaCy backend: download the model, or set NEWSWIRE_NER_MODEL to a local folder."
+            "offline backend (Newswire's own model): download the model, or set NEWSWIRE_NER_MODEL to a local folder."
         )
     # Not cached: make the workers look offline at once instead of retrying an unreachable hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     return (
-        f"NER: model {model} is not on this machine, so extract uses the offline spaCy backend "
-        "(en_core_web_sm). For the transformers model, set NEWSWIRE_NER_MODEL to a local folder or "
-        "pre-download it; NEWSWIRE_NER_FALLBACK=false makes this an error."
+        f"NER: model {model} is not on this machine, so extract uses the offline backend, Newswire's own "
+        "ONNX model (services/extract/models/newswire-ner). For the transformers model, set "
+        "NEWSWIRE_NER_MODEL to a local folder or pre-download it; NEWSWIRE_NER_FALLBACK=false makes this an error."
     )
 
 

@@ -6,13 +6,19 @@ from services.common.settings import CommonSettings
 
 
 class ExtractSettings(CommonSettings):
-    ner_backend: Literal["transformers", "spacy"] = Field("transformers", description="Which NER backend to load.")
+    ner_backend: Literal["transformers", "onnx", "spacy"] = Field(
+        "transformers",
+        description="Which NER backend to load: a transformers model, Newswire's own ONNX model (shipped; "
+        "NEWSWIRE_NER_MODEL may name another exported one), or spaCy's small English pipeline.",
+    )
     ner_model: str = Field(
         "dslim/bert-base-NER",
         description="transformers model: a local folder, or a hub id (baked into the image).",
     )
     ner_fallback: bool = Field(
-        True, description="Fall back to spaCy's en_core_web_sm when the transformers model fails to load."
+        True,
+        description="Fall back to Newswire's own ONNX model (then spaCy's en_core_web_sm) when the "
+        "transformers model fails to load.",
     )
     ner_stride: int = Field(
         64, ge=0, description="Tokens of overlap between windows of a text longer than the model's limit."

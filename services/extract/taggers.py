@@ -1,9 +1,11 @@
-"""Named-entity taggers: the transformers backend (production) and spaCy's small English pipeline
-(offline fallback). Both return :class:`Mention` spans as character offsets into the text given.
+"""Named-entity taggers: the transformers backend (production), Newswire's own ONNX model (offline
+default, in :mod:`services.extract.onnx_tagger`) and spaCy's small English pipeline (last resort). All
+return :class:`Mention` spans as character offsets into the text given.
 """
 
 import logging
 import os
+from pathlib import Path
 from typing import Any, Protocol
 
 from services.common.schema import EntityLabel, Mention, Tagger, TextField
@@ -130,21 +132,35 @@ class SpacyTagger:
 
 def load_tagger(backend: str, model: str, fallback: bool, stride: int, min_score: float) -> NerTagger:
     """The configured tagger; when the transformers model fails to load and ``fallback`` allows it,
-    spaCy's pipeline, with a warning that says so plainly."""
+    Newswire's own ONNX model shipped in the repository (spaCy's pipeline only if that fails too), with
+    a warning that says so plainly. ``backend="onnx"`` loads an exported Newswire model from ``model``
+    when that folder holds one, else the shipped one."""
+    from services.extract.onnx_tagger import MODEL_DIR, OnnxTagger
+
     if backend == "spacy":
         return SpacyTagger()
+    if backend == "onnx":
+        folder = Path(model) if (Path(model) / "model.onnx").is_file() else MODEL_DIR
+        return OnnxTagger(folder, stride, min_score)
     try:
         return TransformersTagger(model, stride, min_score)
     except ModelLoadError as exc:
         if not fallback:
             raise
+        try:
+            offline: NerTagger = OnnxTagger(MODEL_DIR, stride, min_score)
+            name = "Newswire's own ONNX model"
+        except ModelLoadError as onnx_exc:
+            log.warning("Newswire's ONNX model unavailable too", extra={"error": str(onnx_exc)})
+            offline, name = SpacyTagger(), "spaCy"
         log.warning(
-            "transformers model unavailable, using the offline spaCy backend instead "
+            f"transformers model unavailable, using the offline backend {name} instead "
             "(set NEWSWIRE_NER_FALLBACK=false to make this an error)",
             extra={
                 "model": model,
                 "error": str(exc).split(". Point")[0],
                 "hf_hub_offline": os.environ.get("HF_HUB_OFFLINE", "0"),
+                "backend": offline.info.model,
             },
         )
-        return SpacyTagger()
+        return offline

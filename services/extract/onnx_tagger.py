@@ -1,0 +1,150 @@
+"""Newswire's own news NER model, run with ONNX Runtime and the transformers tokenizer: the default
+backend when no hub model is at hand, since it ships in the repository (``models/newswire-ner``).
+
+The model is a ``BertForTokenClassification`` exported to int8 ONNX whose token types carry each word
+piece's letter case (:mod:`services.extract.casing`). A whole text is cut into windows of at most
+``max_length`` pieces that overlap by ``stride`` pieces; each piece takes its label from the window in
+which it lies farthest from an edge, so an entity cut by one window's end is read whole from the next.
+"""
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from services.common.schema import EntityLabel, Mention, Tagger, TextField
+from services.extract.casing import case_type
+from services.extract.taggers import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+MODEL_DIR = Path(__file__).resolve().parent / "models" / "newswire-ner"
+MODEL_NAME = "newswire-ner"
+_TYPES: dict[str, EntityLabel] = {"PER": "PER", "ORG": "ORG", "LOC": "LOC", "MISC": "MISC"}
+
+
+def decode(labels: list[str], scores: list[float], words: list[int | None]) -> list[tuple[int, int, str, float]]:
+    """Entities ``(first, last + 1, type, score)`` over pieces from their BIO labels. An ``I-`` without a
+    ``B-`` starts an entity; an entity never ends or starts inside a word (pieces with the same word
+    index): it grows to the whole word. The score is the mean probability of the pieces' labels."""
+    out: list[tuple[int, int, str, float]] = []
+    i, n = 0, len(labels)
+    while i < n:
+        prefix, _, kind = labels[i].partition("-")
+        if prefix not in {"B", "I"} or kind not in _TYPES:
+            i += 1
+            continue
+        first, end = i, i + 1
+        while end < n and labels[end] == f"I-{kind}":
+            end += 1
+        while first > 0 and words[first] is not None and words[first - 1] == words[first]:
+            first -= 1
+        while end < n and words[end] is not None and words[end] == words[end - 1]:
+            end += 1
+        out.append((first, end, kind, float(np.mean(scores[first:end]))))
+        i = end
+    return out
+
+
+class OnnxTagger:
+    """Tags text with the shipped (or another exported) ONNX model; ``threads`` caps ONNX Runtime's
+    intra-op threads (0: its default, one per core)."""
+
+    def __init__(self, model_dir: Path = MODEL_DIR, stride: int = 64, min_score: float = 0.5, threads: int = 0) -> None:
+        try:
+            import onnxruntime
+            from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidGraph, InvalidProtobuf, NoSuchFile
+
+            # The fast tokenizer class itself, not AutoTokenizer: AutoTokenizer imports torch, which
+            # would cost seconds of start-up and hundreds of megabytes per worker for nothing.
+            from transformers import PreTrainedTokenizerFast
+        except ImportError as exc:
+            raise ModelLoadError(f"Newswire's ONNX NER model needs onnxruntime and transformers: {exc}") from exc
+        try:
+            config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+            tokenizer = PreTrainedTokenizerFast.from_pretrained(model_dir)
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            session = onnxruntime.InferenceSession(
+                str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
+            )
+        except (OSError, ValueError, KeyError, Fail, InvalidGraph, InvalidProtobuf, NoSuchFile) as exc:
+            raise ModelLoadError(f"cannot load Newswire's ONNX NER model from {model_dir}: {exc}") from exc
+        if not getattr(tokenizer, "is_fast", False):
+            raise ModelLoadError(f"{model_dir} has no fast tokenizer, which windowing needs")
+        self._tokenizer = tokenizer
+        self._session = session
+        self._labels = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
+        self._max_length = int(config.get("newswire_max_length", 256))
+        # Overlap must leave each window room to move forward.
+        self._stride = min(stride, self._max_length // 4)
+        self._min_score = min_score
+        self.info = Tagger(backend="transformers", model=config.get("newswire_model", MODEL_NAME))
+
+    def windows(self, text: str) -> Any:
+        """The tokenizer's overlapping windows over ``text``, with offsets and word indices."""
+        return self._tokenizer(
+            text,
+            max_length=self._max_length,
+            truncation=True,
+            stride=self._stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            padding=True,
+            return_tensors="np",
+        )
+
+    def tag(self, text: str, field: TextField) -> list[Mention]:
+        if not text.strip():
+            return []
+        enc = self.windows(text)
+        offsets = enc["offset_mapping"]
+        types = np.zeros_like(enc["input_ids"])
+        # Best (margin, window, position) for each piece of the text, keyed by its character span.
+        best: dict[tuple[int, int], tuple[int, int, int]] = {}
+        word_of: dict[tuple[int, int], int] = {}
+        for w in range(len(enc["input_ids"])):
+            words = enc.word_ids(w)
+            real = [p for p, word in enumerate(words) if word is not None]
+            if not real:
+                continue
+            low, high = real[0], real[-1]
+            for p in real:
+                start, end = int(offsets[w, p, 0]), int(offsets[w, p, 1])
+                types[w, p] = case_type(text[start:end])
+                margin = min(p - low, high - p)
+                key = (start, end)
+                if key not in best or margin > best[key][0]:
+                    best[key] = (margin, w, p)
+                    word_of[key] = int(words[p])  # type: ignore[arg-type]
+        (logits,) = self._session.run(
+            ["logits"],
+            {
+                "input_ids": enc["input_ids"].astype(np.int64),
+                "attention_mask": enc["attention_mask"].astype(np.int64),
+                "token_type_ids": types.astype(np.int64),
+            },
+        )
+        shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        probs = shifted / shifted.sum(axis=-1, keepdims=True)
+        keys = sorted(best)
+        labels = []
+        scores = []
+        for key in keys:
+            _, w, p = best[key]
+            k = int(probs[w, p].argmax())
+            labels.append(self._labels[k])
+            scores.append(float(probs[w, p, k]))
+        words: list[int | None] = [word_of[key] for key in keys]
+        mentions = []
+        for first, end, kind, score in decode(labels, scores, words):
+            if score < self._min_score:
+                continue
+            start, stop = keys[first][0], keys[end - 1][1]
+            mentions.append(
+                Mention(field=field, start=start, end=stop, text=text[start:stop], label=_TYPES[kind], score=score)
+            )
+        return mentions
