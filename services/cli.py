@@ -7,7 +7,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from services.common.settings import SettingsError
+from services.common.errors import NewswireError
 
 DESCRIPTION = """\
 Newswire turns news feeds into a live, deduplicated stream of entities and events.
@@ -215,17 +215,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _apply_flags(args)
     try:
         return int(args.handler(args))
-    except SettingsError as exc:
+    except NewswireError as exc:
         print(f"newswire: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:
-        from services.ingest.feeds import FeedRegistryError
-        from services.store.database import SchemaOutOfDateError
-
-        if isinstance(exc, FeedRegistryError | SchemaOutOfDateError):
-            print(f"newswire: {exc}", file=sys.stderr)
-            return 2
-        raise
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import redis
 
 from services.common import logs, metrics
 from services.common.celery_config import make_app
+from services.common.errors import NewswireError
 from services.common.settings import load
 from services.extract.settings import ExtractSettings
 from services.ingest.feeds import load_registry
@@ -35,7 +36,7 @@ log = logging.getLogger("newswire.run")
 STOP_GRACE_S = 30.0
 
 
-class LaunchError(Exception):
+class LaunchError(NewswireError):
     """Something ``newswire run`` needs is missing; the message says how to fix it."""
 
 
@@ -122,6 +123,24 @@ class Children:
                 proc.wait()
 
 
+def _forget_what_the_database_lacks(client: redis.Redis, seen_key: str, db_url: str) -> int:
+    """Ingest remembers in Redis what it queued; a database that was replaced or wiped since (a new
+    clone, a deleted SQLite file) holds none of it. Forget those entries so they are queued again:
+    the store's upserts make any repeat harmless."""
+    seen: dict[bytes, bytes] = client.hgetall(seen_key)  # type: ignore[assignment]
+    if not seen:
+        return 0
+    engine = database.make_engine(db_url)
+    with engine.connect() as connection:
+        stored = stored_versions(connection, [k.decode() for k in seen])
+    engine.dispose()
+    missing = [k for k, v in seen.items() if stored.get(k.decode()) != v.decode()]
+    if missing:
+        client.hdel(seen_key, *missing)
+        log.info("queuing again what the database does not hold", extra={"articles": len(missing)})
+    return len(missing)
+
+
 def _wait_stored(
     engine_url: str,
     queued: list[tuple[str, str]],
@@ -171,6 +190,7 @@ def run_local(once: bool, as_json: bool, timeout_s: float) -> int:
         engine = database.make_engine(store_settings.db_url)
         database.upgrade(engine)
         engine.dispose()
+        _forget_what_the_database_lacks(client, ingest_settings.keys.ingest_seen, store_settings.db_url)
         log.info(describe_ner(extract_settings))
     except LaunchError as exc:
         print(f"newswire: {exc}", file=sys.stderr)

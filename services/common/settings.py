@@ -9,12 +9,13 @@ from typing import Literal, TypeVar
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.common.errors import NewswireError
 from services.common.names import DEFAULT_NAMESPACE, Keys
 
 ENV_PREFIX = "NEWSWIRE_"
 
 
-class SettingsError(Exception):
+class SettingsError(NewswireError):
     """A setting is missing or malformed; the message names the variable."""
 
 

@@ -5,8 +5,10 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.common.errors import NewswireError
 
-class FeedRegistryError(Exception):
+
+class FeedRegistryError(NewswireError):
     """The registry file is missing or malformed; the message says where."""
 
 

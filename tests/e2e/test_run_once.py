@@ -78,3 +78,15 @@ def test_run_says_what_to_do_when_redis_does_not_answer(service_env: dict[str, s
     result = newswire("run", "--once", "--db", sqlite_url, "--redis", "redis://127.0.0.1:1/0", env=service_env)
     assert result.returncode == 2
     assert "does not answer" in result.stderr and "redis-server" in result.stderr
+
+
+def test_a_new_database_gets_every_article_even_though_redis_remembers_them(
+    service_env: dict[str, str], tmp_path: Path
+) -> None:
+    # A second clone on the same machine: same Redis, new SQLite file.
+    env = {**service_env, "NEWSWIRE_NER_BACKEND": "spacy"}
+    first = summary(newswire("run", "--once", "--json", "--db", f"sqlite:///{tmp_path / 'a.db'}", env=env))
+    other = summary(newswire("run", "--once", "--json", "--db", f"sqlite:///{tmp_path / 'b.db'}", env=env))
+
+    assert first["db_articles"] == 3
+    assert (other["articles_stored"], other["db_articles"]) == (3, 3)
