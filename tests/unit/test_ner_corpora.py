@@ -117,3 +117,36 @@ def test_document_text_gives_exact_character_spans() -> None:
     assert text == "Naw Bu left Laiza. \nKIA said \n"
     assert [(text[s.start : s.end], s.label) for s in spans] == [("Naw Bu", "PER"), ("Laiza", "LOC"), ("KIA", "ORG")]
     assert spans[0] == Span(0, 6, "PER")
+
+
+# "NASA Administrator Charles Bolden, who leads it, spoke in the United States."
+_GUM_TITLES = """# newdoc id = GUM_news_titles
+1\tNASA\tNASA\tPROPN\tNNP\t_\t2\tcompound\t_\tEntity=(1-person-new-s-cf1-3-sgl(2-organization-new-s-cf1-1-sgl)
+2\tAdministrator\tAdministrator\tPROPN\tNNP\t_\t3\tnmod:desc\t_\t_
+3\tCharles\tCharles\tPROPN\tNNP\t_\t10\tnsubj\t_\t_
+4\tBolden\tBolden\tPROPN\tNNP\t_\t3\tflat\t_\tSpaceAfter=No
+5\t,\t,\tPUNCT\t,\t_\t7\tpunct\t_\t_
+6\twho\twho\tPRON\tWP\t_\t7\tnsubj\t_\t_
+7\tleads\tlead\tVERB\tVBZ\t_\t3\tacl:relcl\t_\t_
+8\tit\tit\tPRON\tPRP\t_\t7\tobj\t_\tSpaceAfter=No
+9\t,\t,\tPUNCT\t,\t_\t3\tpunct\t_\tEntity=1)
+10\tspoke\tspeak\tVERB\tVBD\t_\t0\troot\t_\t_
+11\tin\tin\tADP\tIN\t_\t14\tcase\t_\t_
+12\tthe\tthe\tDET\tDT\t_\t14\tdet\t_\tEntity=(3-place-new-s-cf1-3-sgl-United_States
+13\tUnited\tUnite\tVERB\tVBN\t_\t14\tamod\t_\t_
+14\tStates\tStates\tPROPN\tNNPS\t_\t10\tobl\t_\tEntity=3)|SpaceAfter=No
+15\t.\t.\tPUNCT\t.\t_\t10\tpunct\t_\t_
+
+"""
+
+
+def test_gum_names_leave_out_titles_appositions_and_clauses(tmp_path: Path) -> None:
+    path = tmp_path / "GUM_news_titles.conllu"
+    path.write_text(_GUM_TITLES, encoding="utf-8")
+
+    (sentence,) = read_gum(path, set()).sentences
+
+    found = [(" ".join(sentence.tokens[a:b]), label) for a, b, label in bio_spans(sentence.tags)]
+    # The person mention runs to the relative clause; its name is "Charles Bolden", and the nested
+    # organisation it held is free again. "United" is a verb in UD, yet part of the name.
+    assert found == [("NASA", "ORG"), ("Charles Bolden", "PER"), ("United States", "LOC")]

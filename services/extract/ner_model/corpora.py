@@ -17,7 +17,22 @@ TYPES = ("PER", "ORG", "LOC")
 
 # GUM's entity types onto ours; its other types (event, time, abstract...) are not named entities here.
 _GUM_TYPES = {"person": "PER", "organization": "ORG", "place": "LOC"}
-_ARTICLES = {"the", "a", "an"}
+# Words that join the proper nouns of one organisation or place name ("Bank of the West", "Newfoundland
+# and Labrador", "People's Liberation Army"); at most two in a row.
+_JOINERS = {"of", "and", "&", "for", "the", "de", "du", "la", "on", "-", "–", "'s", "’s"}
+_NOT_NAME = {"DET", "PRON", "PUNCT", "ADP", "CCONJ", "SCONJ", "PART", "AUX"}
+# Titles before a person's name, not part of it in CoNLL ("Professor Eastman", "Gen. Prelogar").
+_TITLES = frozenset(
+    """
+    mr mrs ms miss dr prof professor president vice general gen secretary sen senator gov governor
+    king queen emperor empress lord lady sir dame judge justice chief col colonel captain capt
+    minister prime premier rep representative pope rev reverend father sister brother lt lieutenant
+    major sgt sergeant director chairman chairwoman mayor prince princess duke count saint st dean
+    officer agent coach commissioner ambassador deputy attorney administrator mp spokesman
+    spokeswoman spokesperson leader chancellor councillor councilman congressman congresswoman ceo
+    editor founder manager executive analyst
+    """.split()
+)
 _OPEN = re.compile(r"\((\d+)-([a-z]+)-([^()]*)")
 _CLOSE = re.compile(r"(\d+)\)")
 
@@ -144,6 +159,50 @@ class _Token:
     misc: str
 
 
+def _name(rows: list[_Token], first: int, end: int, head: int, label: str) -> tuple[int, int] | None:
+    """The name inside a GUM mention, CoNLL-style: the run of proper nouns around its head (for places
+    and organisations also numbers and joining words between them), without a person's titles. GUM's
+    mentions hold articles, possessive 's, appositions and relative clauses ("Mary Chaworth, whom he
+    met at school"), which CoNLL and spaCy leave out of a name."""
+
+    def proper(i: int) -> bool:
+        # Names hold capitalised adjectives and verbs too ("United States", "Heaven Sent Gaming").
+        row = rows[i]
+        if row.upos == "PROPN":
+            return True
+        if row.upos in _NOT_NAME:
+            return False
+        return row.form[:1].isupper() or (label != "PER" and row.upos == "NUM")
+
+    def joiner(i: int) -> bool:
+        return label != "PER" and rows[i].form.lower() in _JOINERS
+
+    def title(i: int) -> bool:
+        return label == "PER" and rows[i].form.lower().rstrip(".") in _TITLES
+
+    if title(head):  # "the Secretary", "Ottawa New Democrat MP": a role, not a name
+        return None
+    start, stop = head, head + 1
+    while True:
+        j = start - 1
+        while j >= first and joiner(j) and start - 1 - j < 2:
+            j -= 1
+        # Stop at a title: "NASA Administrator Charles Bolden" names "Charles Bolden".
+        if j >= first and proper(j) and not title(j):
+            start = j
+        else:
+            break
+    while True:
+        j = stop
+        while j < end and joiner(j) and j - stop < 2:
+            j += 1
+        if j < end and proper(j):
+            stop = j + 1
+        else:
+            break
+    return start, stop
+
+
 def _gum_sentence(rows: list[_Token], places: set[str]) -> Sentence:
     mentions: list[tuple[int, int, str, str]] = []
     open_stack: dict[str, list[tuple[int, str, str]]] = {}
@@ -169,10 +228,9 @@ def _gum_sentence(rows: list[_Token], places: set[str]) -> Sentence:
         # Plural "persons" are groups ("Americans", "Democrats"): CoNLL's MISC, not people.
         if label == "PER" and rows[heads[0]].xpos == "NNPS":
             continue
-        while first < end and rows[first].form.lower() in _ARTICLES:
-            first += 1
-        if first < end:
-            spans.append((first, end, label))
+        name = _name(rows, first, end, heads[0], label)
+        if name is not None:
+            spans.append((*name, label))
     # Nested named mentions ("[University of [California]]"): keep the outermost, as CoNLL does.
     chosen: list[tuple[int, int, str]] = []
     for span in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):
@@ -185,22 +243,35 @@ def _gum_sentence(rows: list[_Token], places: set[str]) -> Sentence:
 def _gum_rows(path: Path) -> list[list[_Token]]:
     sentences: list[list[_Token]] = []
     rows: list[_Token] = []
+    # A multiword token ("Korea's" = "Korea" + "'s") carries SpaceAfter on its range line.
+    joined_until, joined = 0, False
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         if not line.strip():
             if rows:
                 sentences.append(rows)
                 rows = []
+            joined_until = 0
             continue
         if line.startswith("#"):
             continue
         cols = line.split("\t")
-        if not cols[0].isdigit():  # multiword ranges ("9-10") and empty nodes ("8.1")
+        if "-" in cols[0]:
+            joined_until = int(cols[0].split("-")[1])
+            joined = "SpaceAfter=No" in cols[9].split("|")
+            continue
+        if not cols[0].isdigit():  # empty nodes ("8.1")
             continue
         if int(cols[0]) != len(rows) + 1:
             raise ValueError(f"{path}: token ids out of order at {cols[0]}")
         misc = cols[9]
+        if int(cols[0]) < joined_until:
+            space = False
+        elif int(cols[0]) == joined_until:
+            space = not joined
+        else:
+            space = "SpaceAfter=No" not in misc.split("|")
         # Heads are 1-based with 0 for the root; stored 0-based, so the root's is -1.
-        rows.append(_Token(cols[1], cols[3], cols[4], int(cols[6]) - 1, "SpaceAfter=No" not in misc.split("|"), misc))
+        rows.append(_Token(cols[1], cols[3], cols[4], int(cols[6]) - 1, space, misc))
     return sentences
 
 
