@@ -119,7 +119,7 @@ class OnnxTagger:
                 key = (start, end)
                 if key not in best or margin > best[key][0]:
                     best[key] = (margin, w, p)
-                    word_of[key] = int(words[p])  # type: ignore[arg-type]
+                    word_of[key] = int(words[p])
         (logits,) = self._session.run(
             ["logits"],
             {
@@ -138,9 +138,8 @@ class OnnxTagger:
             k = int(probs[w, p].argmax())
             labels.append(self._labels[k])
             scores.append(float(probs[w, p, k]))
-        words: list[int | None] = [word_of[key] for key in keys]
         mentions = []
-        for first, end, kind, score in decode(labels, scores, words):
+        for first, end, kind, score in decode(labels, scores, [word_of[key] for key in keys]):
             if score < self._min_score:
                 continue
             start, stop = keys[first][0], keys[end - 1][1]

@@ -22,8 +22,7 @@ _GUM_TYPES = {"person": "PER", "organization": "ORG", "place": "LOC"}
 _JOINERS = {"of", "and", "&", "for", "the", "de", "du", "la", "on", "-", "–", "'s", "’s"}
 _NOT_NAME = {"DET", "PRON", "PUNCT", "ADP", "CCONJ", "SCONJ", "PART", "AUX"}
 # Titles before a person's name, not part of it in CoNLL ("Professor Eastman", "Gen. Prelogar").
-_TITLES = frozenset(
-    """
+_TITLE_WORDS = """
     mr mrs ms miss dr prof professor president vice general gen secretary sen senator gov governor
     king queen emperor empress lord lady sir dame judge justice chief col colonel captain capt
     minister prime premier rep representative pope rev reverend father sister brother lt lieutenant
@@ -31,8 +30,8 @@ _TITLES = frozenset(
     officer agent coach commissioner ambassador deputy attorney administrator mp spokesman
     spokeswoman spokesperson leader chancellor councillor councilman congressman congresswoman ceo
     editor founder manager executive analyst
-    """.split()
-)
+    """
+_TITLES = frozenset(_TITLE_WORDS.split())
 _OPEN = re.compile(r"\((\d+)-([a-z]+)-([^()]*)")
 _CLOSE = re.compile(r"(\d+)\)")
 

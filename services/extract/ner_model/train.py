@@ -104,7 +104,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     optimiser = torch.optim.AdamW(
         [{"params": body, "lr": args.lr}, {"params": head, "lr": args.lr * 5}], weight_decay=0.01
     )
-    schedule = get_linear_schedule_with_warmup(optimiser, int(0.06 * steps), steps)
+    schedule = get_linear_schedule_with_warmup(optimiser, int(0.06 * steps), steps)  # type: ignore[no-untyped-call]
     started = time.monotonic()
     step = 0
     history = []
