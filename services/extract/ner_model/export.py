@@ -27,7 +27,9 @@ def export_fp32(checkpoint: Path, target: Path) -> None:
     import torch
     from transformers import AutoModelForTokenClassification
 
-    model = AutoModelForTokenClassification.from_pretrained(checkpoint).eval()
+    # Eager attention exports the classic pattern that ONNX Runtime fuses into one Attention operator
+    # (and quantises as QAttention); the SDPA path exports a graph it leaves unfused, and slower.
+    model = AutoModelForTokenClassification.from_pretrained(checkpoint, attn_implementation="eager").eval()
 
     class Logits(torch.nn.Module):
         def __init__(self, inner: Any) -> None:
