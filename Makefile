@@ -68,7 +68,7 @@ train-ner: setup  ## train Newswire's NER model on shared/data/ner (CPU, ~45 min
 	$(PY) -m services.extract.ner_model.evaluate --data $(NER_DATA) --split dev
 
 eval-ner: setup  ## entity P/R/F1 per type, Newswire's model beside spaCy's small pipeline (GUM test, its news, gold articles)
-	$(PY) -m services.extract.ner_model.evaluate --data $(NER_DATA) --gold tests/gold $(NER_GOLD_FLAGS)
+	$(PY) -m services.extract.ner_model.evaluate --data $(NER_DATA) --gold tests/gold --gold tests/ner_gold
 
 bench-ner: setup  ## articles/s, load time and memory of Newswire's model against spaCy's (2 threads)
 	$(PY) bench/ner_speed.py --data $(NER_DATA) --threads 2

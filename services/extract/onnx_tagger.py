@@ -25,34 +25,60 @@ MODEL_NAME = "newswire-ner"
 _TYPES: dict[str, EntityLabel] = {"PER": "PER", "ORG": "ORG", "LOC": "LOC", "MISC": "MISC"}
 
 
-def decode(labels: list[str], scores: list[float], words: list[int | None]) -> list[tuple[int, int, str, float]]:
-    """Entities ``(first, last + 1, type, score)`` over pieces from their BIO labels. An ``I-`` without a
-    ``B-`` starts an entity; an entity never ends or starts inside a word (pieces with the same word
-    index): it grows to the whole word. The score is the mean probability of the pieces' labels."""
-    out: list[tuple[int, int, str, float]] = []
-    i, n = 0, len(labels)
-    while i < n:
-        prefix, _, kind = labels[i].partition("-")
-        if prefix not in {"B", "I"} or kind not in _TYPES:
-            i += 1
+def decode(probs: np.ndarray, labels: list[str], words: list[int | None]) -> list[tuple[int, int, str, float]]:
+    """Entities ``(first, last + 1, type, score)`` over pieces, from each piece's label probabilities
+    (``probs``: pieces x labels, in the order of ``labels``).
+
+    A piece belongs to an entity when its ``B-`` and ``I-`` probabilities together outweigh ``O``; it
+    starts a new entity unless it follows one and its ``I-`` mass outweighs its ``B-`` mass. The entity's
+    type is the one with most probability summed over its pieces, so "Kachin Independence Army", whose
+    first word alone looks like a place, stays one organisation instead of a place and an organisation.
+    An entity never ends or starts inside a word (pieces with the same word index): it grows to the
+    whole word. The score is the mean probability that its pieces belong to an entity."""
+    outside = labels.index("O")
+    begins = [i for i, label in enumerate(labels) if label.startswith("B-")]
+    insides = [i for i, label in enumerate(labels) if label.startswith("I-")]
+    kinds = sorted({label[2:] for label in labels if label != "O"})
+    by_kind = {k: [i for i, label in enumerate(labels) if label[2:] == k] for k in kinds}
+    n = len(probs)
+    inside = [bool(probs[i, outside] < 0.5) for i in range(n)]
+    spans: list[list[int]] = []
+    for i in range(n):
+        if not inside[i]:
             continue
-        first, end = i, i + 1
-        while end < n and labels[end] == f"I-{kind}":
-            end += 1
+        continues = bool(spans) and spans[-1][1] == i and probs[i, insides].sum() > probs[i, begins].sum()
+        if continues:
+            spans[-1][1] = i + 1
+        else:
+            spans.append([i, i + 1])
+    out: list[tuple[int, int, str, float]] = []
+    for first, end in spans:
+        mass = {k: float(probs[first:end][:, idx].sum()) for k, idx in by_kind.items()}
+        kind = max(mass, key=lambda k: mass[k])
+        score = float(1.0 - probs[first:end, outside].mean())
         while first > 0 and words[first] is not None and words[first - 1] == words[first]:
             first -= 1
         while end < n and words[end] is not None and words[end] == words[end - 1]:
             end += 1
-        out.append((first, end, kind, float(np.mean(scores[first:end]))))
-        i = end
+        if out and first < out[-1][1]:  # grown into the previous entity's word: one entity
+            prev = out.pop()
+            first, kind, score = prev[0], prev[2], (prev[3] + score) / 2
+        out.append((first, end, kind, score))
     return out
 
 
 class OnnxTagger:
     """Tags text with the shipped (or another exported) ONNX model; ``threads`` caps ONNX Runtime's
-    intra-op threads (0: its default, one per core)."""
+    intra-op threads (0: its default, one per core); ``max_length`` overrides the window size."""
 
-    def __init__(self, model_dir: Path = MODEL_DIR, stride: int = 64, min_score: float = 0.5, threads: int = 0) -> None:
+    def __init__(
+        self,
+        model_dir: Path = MODEL_DIR,
+        stride: int = 64,
+        min_score: float = 0.5,
+        threads: int = 0,
+        max_length: int | None = None,
+    ) -> None:
         try:
             import onnxruntime
             from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidGraph, InvalidProtobuf, NoSuchFile
@@ -78,7 +104,8 @@ class OnnxTagger:
         self._tokenizer = tokenizer
         self._session = session
         self._labels = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
-        self._max_length = int(config.get("newswire_max_length", 256))
+        # Window size: the one the model was exported for, unless the caller wants shorter windows.
+        self._max_length = max_length or int(config.get("newswire_max_length", 256))
         # Overlap must leave each window room to move forward.
         self._stride = min(stride, self._max_length // 4)
         self._min_score = min_score
@@ -131,16 +158,10 @@ class OnnxTagger:
         shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
         probs = shifted / shifted.sum(axis=-1, keepdims=True)
         keys = sorted(best)
-        labels = []
-        scores = []
-        for key in keys:
-            _, w, p = best[key]
-            k = int(probs[w, p].argmax())
-            labels.append(self._labels[k])
-            scores.append(float(probs[w, p, k]))
+        rows = np.stack([probs[best[key][1], best[key][2]] for key in keys])
         mentions = []
-        for first, end, kind, score in decode(labels, scores, [word_of[key] for key in keys]):
-            if score < self._min_score:
+        for first, end, kind, score in decode(rows, self._labels, [word_of[key] for key in keys]):
+            if score < self._min_score or kind not in _TYPES:
                 continue
             start, stop = keys[first][0], keys[end - 1][1]
             mentions.append(
