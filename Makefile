@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export PYTHON := $(PY)
 
-.PHONY: help setup run run-forever services test lint typecheck unit integration e2e clean
+.PHONY: help setup run run-forever services test lint typecheck unit integration e2e clean eval bench-extract
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s '	'
@@ -55,6 +55,19 @@ unit: setup  ## only the tests that need no servers
 clean:  ## remove the virtual environment and local data
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
 
+# --- store (issue 5) ---
+.PHONY: bench-store
+bench-store: setup services  ## store: tagged articles/s into PostgreSQL and SQLite, batched vs one transaction each
+	@scripts/ensure-postgres
+	$(PY) bench/store/bench_store.py
+
+# -- extract quality and speed (issue 4) ----------------------------------------------------------
+eval: setup  ## score extraction on the gold set (tests/gold): P/R/F1 for linking, events, stories
+	$(BIN)/newswire eval --gold tests/gold --json
+
+bench-extract: setup  ## articles/s and peak memory per extract worker, per NER backend (a few minutes)
+	$(BIN)/python -m bench.extract.run
+
 # --- Newswire's own NER model (issue 7): see services/extract/models/newswire-ner/MODEL_CARD.md ---
 NER_DATA ?= ../shared/data/ner
 NER_MODEL := services/extract/models/newswire-ner
@@ -68,7 +81,7 @@ train-ner: setup  ## train Newswire's NER model on shared/data/ner (CPU, ~45 min
 	$(PY) -m services.extract.ner_model.evaluate --data $(NER_DATA) --split dev
 
 eval-ner: setup  ## entity P/R/F1 per type, Newswire's model beside spaCy's small pipeline (GUM test, its news, gold articles)
-	$(PY) -m services.extract.ner_model.evaluate --data $(NER_DATA) --gold tests/gold --gold tests/ner_gold
+	$(PY) -m services.extract.ner_model.evaluate --data $(NER_DATA) --gold tests/ner_gold
 
 bench-ner: setup  ## articles/s, load time and memory of Newswire's model against spaCy's (2 threads)
 	$(PY) bench/ner_speed.py --data $(NER_DATA) --threads 2

@@ -15,7 +15,9 @@ Newswire turns news feeds into a live, deduplicated stream of entities and event
   newswire run --once        poll every feed once, tag and store what is new, print a summary
   newswire run               the same, continuously, until Ctrl-C
   newswire ingest|extract|store   one service each, for deployment
+  newswire api               serve the read API alone (store serves it too)
   newswire migrate           bring the database schema up to date
+  newswire eval              score extraction (entities, events, stories) against a gold set
 
 Every option is also a NEWSWIRE_* environment variable (see .env.example)."""
 
@@ -138,7 +140,38 @@ def cmd_store(args: argparse.Namespace) -> int:
         settings.store_block_ms,
         settings.store_claim_idle_s * 1000,
     )
-    Store(engine, client, consumer, settings.keys, settings.events_maxlen).run(_stop_event())
+    stop = _stop_event()
+    if settings.store_api_port:
+        from services.store.api import serve_in_thread
+
+        serve_in_thread(engine, settings, stop)
+    Store(
+        engine,
+        client,
+        consumer,
+        settings.keys,
+        settings.events_maxlen,
+        settings.events_max_age_s,
+        settings.store_write_path,
+    ).run(stop)
+    return 0
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from services.common import logs
+    from services.common.settings import load
+    from services.store import database
+    from services.store.api import create_app
+    from services.store.settings import StoreSettings
+
+    settings = load(StoreSettings)
+    logs.setup("api", settings.log_level, settings.log_format)
+    engine = database.make_engine(settings.db_url)
+    database.check_schema(engine)
+    port = args.port if args.port is not None else settings.store_api_port
+    uvicorn.run(create_app(engine, settings), host=settings.store_api_host, port=port, log_level="warning")
     return 0
 
 
@@ -160,6 +193,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     from services.launch import run_local
 
     return run_local(once=args.once, as_json=args.json, timeout_s=args.timeout)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from services.common import logs
+    from services.evaluation import load_gold, run, score, table
+    from services.extract.encoder import Encoder
+    from services.extract.taggers import ModelLoadError, load_tagger
+
+    logs.setup("eval", "WARNING", "text")
+    folder = Path(args.gold)
+    gold = load_gold(folder)  # a GoldError is a NewswireError: main() reports it
+    try:
+        tagger = load_tagger(args.backend, args.model or "", fallback=False, stride=64, min_score=0.5)
+    except ModelLoadError as exc:
+        print(f"newswire eval: {exc}", file=sys.stderr)
+        return 2
+    scores = score(run(folder, tagger, None if args.no_encoder else Encoder()), gold)
+    scores["backend"] = tagger.info.backend
+    print(table(scores))
+    if args.json:
+        print(json.dumps(scores, sort_keys=True))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -203,10 +261,31 @@ def build_parser() -> argparse.ArgumentParser:
     _common_flags(store)
     store.set_defaults(handler=cmd_store)
 
+    api = commands.add_parser(
+        "api",
+        help="serve only the read API (newswire store serves it too, on NEWSWIRE_STORE_API_PORT)",
+    )
+    api.add_argument("--db", metavar="URL", help="database URL (NEWSWIRE_DB_URL)")
+    api.add_argument("--port", type=int, help="port (NEWSWIRE_STORE_API_PORT, default 9104)")
+    api.set_defaults(handler=cmd_api)
+
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
     migrate.add_argument("--db", metavar="URL", help="database URL (NEWSWIRE_DB_URL)")
     migrate.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
     migrate.set_defaults(handler=cmd_migrate)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="score extraction against a gold set (precision, recall, F1)",
+        description="Run the gold folder's articles through NER, linking, events and stories, and print "
+        "precision, recall and F1 against its annotations (format: tests/gold/README.md).",
+    )
+    evaluate.add_argument("--gold", metavar="DIR", default="tests/gold", help="gold folder (default tests/gold)")
+    evaluate.add_argument("--json", action="store_true", help="end with the scores as one line of JSON")
+    evaluate.add_argument("--backend", choices=["spacy", "transformers"], default="spacy", help="NER backend")
+    evaluate.add_argument("--model", metavar="PATH", help="transformers model folder (with --backend transformers)")
+    evaluate.add_argument("--no-encoder", action="store_true", help="stories without the sentence encoder")
+    evaluate.set_defaults(handler=cmd_eval)
     return parser
 
 

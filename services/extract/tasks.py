@@ -16,9 +16,14 @@ from celery import Celery, Task
 from services.common.names import TASK_TAG_ARTICLE
 from services.common.schema import Article, TaggedArticle
 from services.extract import metrics
+from services.extract.analyse import Analyser
+from services.extract.encoder import Encoder, ModelMissingError
 from services.extract.errors import PERMANENT, TRANSIENT
+from services.extract.gazetteer import Gazetteer
 from services.extract.publish import Streams
+from services.extract.registry import ExtractKeys, RedisRegistry
 from services.extract.settings import ExtractSettings
+from services.extract.stories import Stories
 from services.extract.taggers import NerTagger, load_tagger
 
 log = logging.getLogger(__name__)
@@ -32,6 +37,8 @@ class WorkerState:
         self.settings = settings
         self._tagger: NerTagger | None = None
         self._streams: Streams | None = None
+        self._analyser: Analyser | None = None
+        self._client: redis.Redis | None = None
 
     @property
     def tagger(self) -> NerTagger:
@@ -50,14 +57,45 @@ class WorkerState:
         return self._tagger
 
     @property
+    def client(self) -> redis.Redis:
+        if self._client is None:
+            self._client = redis.Redis.from_url(self.settings.redis_url, socket_timeout=30, health_check_interval=30)
+        return self._client
+
+    @property
     def streams(self) -> Streams:
         if self._streams is None:
-            client = redis.Redis.from_url(self.settings.redis_url, socket_timeout=30, health_check_interval=30)
-            self._streams = Streams(client, self.settings.keys, self.settings.tagged_maxlen)
+            self._streams = Streams(self.client, self.settings.keys, self.settings.tagged_maxlen)
         return self._streams
 
+    @property
+    def analyser(self) -> Analyser:
+        """Linking, events and stories, with their state shared in Redis by every worker."""
+        if self._analyser is None:
+            s = self.settings
+            started = time.monotonic()
+            registry = RedisRegistry(self.client, ExtractKeys(s.redis_namespace), s.link_lock_timeout_s)
+            encoder = None
+            if s.story_encoder == "minilm":
+                try:
+                    encoder = Encoder()
+                except ModelMissingError as exc:
+                    # Stories still form from shared events and places; only similarity is lost.
+                    log.warning(
+                        "story encoder unavailable, stories use events and places only", extra={"error": str(exc)}
+                    )
+            self._analyser = Analyser.build(Gazetteer.load(), registry, Stories(registry, encoder, s.story_window_days))
+            log.info(
+                "linking state ready",
+                extra={"encoder": s.story_encoder, "seconds": round(time.monotonic() - started, 2), "pid": os.getpid()},
+            )
+        return self._analyser
 
-def tag(article: Article, tagger: NerTagger) -> TaggedArticle:
+
+def tag(article: Article, tagger: NerTagger, analyser: Analyser | None = None) -> TaggedArticle:
+    """Tag an article; with an analyser, also link its entities, read its events and find its story."""
+    if analyser is not None:
+        return analyser.tag(article, tagger)
     mentions = tagger.tag(article.title, "title") + tagger.tag(article.body_text, "body")
     return TaggedArticle(article=article, mentions=mentions, tagger=tagger.info, tagged_at=datetime.now(UTC))
 
@@ -100,15 +138,23 @@ def register(app: Celery, state: WorkerState) -> Task:
                 state.streams.dead_letter(self.request.id, payload, f"invalid article: {exc}")
                 metrics.TASKS.labels("dead_lettered").inc()
                 return None
-            tagged = tag(article, state.tagger)
+            tagged = tag(article, state.tagger, state.analyser)
             entry = state.streams.tagged(tagged)
             for mention in tagged.mentions:
                 metrics.MENTIONS.labels(mention.label).inc()
+            metrics.observe_analysis(tagged)
             metrics.TASKS.labels("ok").inc()
             metrics.LAST_SUCCESS.set(time.time())
             log.info(
                 "article tagged",
-                extra={"article": article.id, "version": article.version, "mentions": len(tagged.mentions)},
+                extra={
+                    "article": article.id,
+                    "version": article.version,
+                    "mentions": len(tagged.mentions),
+                    "entities": len(tagged.entities),
+                    "events": len(tagged.events),
+                    "story": tagged.story_id,
+                },
             )
             return entry
         finally:

@@ -57,6 +57,10 @@ class TaggedConsumer:
         # First re-read what this consumer was handed before a restart, then new messages.
         self._own_pending = True
 
+    def reread_pending(self) -> None:
+        """Next read starts again with what this consumer was handed and did not acknowledge."""
+        self._own_pending = True
+
     def ensure_group(self) -> None:
         try:
             # From the stream's start: messages written before store's first run are not lost.

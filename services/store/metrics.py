@@ -32,3 +32,8 @@ FROM_FETCH = Histogram(
     "From an article's fetch by ingest to its commit.",
     buckets=E2E_BUCKETS,
 )
+DEAD_LETTERS = Counter(
+    "newswire_store_dead_letters_total",
+    "Messages moved to the dead-letter stream, by reason (malformed, schema_version, invalid, rejected).",
+    ["reason"],
+)

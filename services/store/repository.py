@@ -1,21 +1,41 @@
 """The idempotent batch upsert and its outbox.
 
 A batch is written in one transaction: articles whose stored version is the same are left alone
-(so a redelivered message changes nothing), a newer version replaces the row and its mentions, and
-every change is written to the outbox in the same transaction, to be published after the commit.
+(so a redelivered message changes nothing), a newer version replaces the row, its mentions and its
+reports of events; its entities, events and story are merged in by their stable ids; and every
+change is written to the outbox in the same transaction, to be published after the commit.
+
+Every statement is a keyed upsert, so two replicas that write the same thing at once cannot make a
+duplicate: PostgreSQL's ``ON CONFLICT`` locks the row and the second writer waits for the first.
+Revisions are raised by the database itself (``revision = revision + 1``), never read, added to and
+written back, so no concurrent writer's increment is lost.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, and_, delete, exists, func, or_, select, update
 
-from services.common.schema import Change, TaggedArticle
-from services.store.tables import articles, mentions, outbox
+from services.common.schema import Change, ChangeKind, Entity, Event, TaggedArticle
+from services.store.bulk import WritePath, write
+from services.store.tables import (
+    article_feeds,
+    article_versions,
+    articles,
+    entities,
+    entity_aliases,
+    event_participants,
+    event_sources,
+    events,
+    mentions,
+    outbox,
+    stories,
+)
+
+COUNT_FIELDS = ("killed", "injured", "detained", "fled", "displaced")
 
 
 @dataclass
@@ -25,25 +45,12 @@ class BatchResult:
     articles_updated: int = 0
     articles_unchanged: int = 0
     mentions_inserted: int = 0
+    # Rows written per (kind, operation), for the upserts metric.
+    upserts: dict[tuple[str, str], int] = field(default_factory=dict)
 
-
-def _upsert_articles(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    dialect = connection.dialect.name
-    statement: Any
-    if dialect == "postgresql":
-        statement = postgresql.insert(articles)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(articles)
-    else:
-        raise NotImplementedError(f"no upsert for {dialect}")
-    updated = {c.name: statement.excluded[c.name] for c in articles.columns if c.name != "id"}
-    # An older version that arrives late (a retried task) never overwrites a newer one.
-    statement = statement.on_conflict_do_update(
-        index_elements=[articles.c.id],
-        set_=updated,
-        where=articles.c.fetched_at <= statement.excluded.fetched_at,
-    )
-    connection.execute(statement, rows)
+    def count(self, kind: str, operation: str, n: int) -> None:
+        if n:
+            self.upserts[(kind, operation)] = self.upserts.get((kind, operation), 0) + n
 
 
 def _latest(batch: Sequence[TaggedArticle]) -> list[TaggedArticle]:
@@ -56,61 +63,53 @@ def _latest(batch: Sequence[TaggedArticle]) -> list[TaggedArticle]:
     return list(latest.values())
 
 
-def upsert_batch(connection: Connection, batch: Sequence[TaggedArticle]) -> BatchResult:
-    """Write ``batch`` inside the caller's transaction; return what changed."""
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC.
+
+
+def _chunks(ids: Sequence[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
+def upsert_batch(
+    connection: Connection, batch: Sequence[TaggedArticle], path: WritePath = "executemany"
+) -> BatchResult:
+    """Write ``batch`` inside the caller's transaction; return what changed, which is also in the
+    outbox. Writing the same batch again changes nothing and publishes nothing."""
     result = BatchResult()
     candidates = _latest(batch)
     if not candidates:
         return result
-    stored = {
-        row.id: (row.version, row.fetched_at)
-        for row in connection.execute(
-            select(articles.c.id, articles.c.version, articles.c.fetched_at).where(
-                articles.c.id.in_([t.article.id for t in candidates])
-            )
-        )
-    }
     now = datetime.now(UTC)
+    stored: dict[str, Any] = {}
+    for chunk in _chunks([t.article.id for t in candidates]):
+        query = select(articles.c.id, articles.c.version, articles.c.fetched_at, articles.c.story_id)
+        stored.update({row.id: row for row in connection.execute(query.where(articles.c.id.in_(chunk)))})
     changed: list[TaggedArticle] = []
     for tagged in candidates:
         previous = stored.get(tagged.article.id)
         if previous is not None:
-            version, fetched_at = previous
-            if fetched_at.tzinfo is None:  # SQLite hands back naive UTC.
-                fetched_at = fetched_at.replace(tzinfo=UTC)
-            if version == tagged.article.version or fetched_at > tagged.article.fetched_at:
+            if previous.version == tagged.article.version or _aware(previous.fetched_at) > tagged.article.fetched_at:
                 result.articles_unchanged += 1
                 continue
             result.articles_updated += 1
         else:
             result.articles_inserted += 1
         changed.append(tagged)
+    result.count("article", "insert", result.articles_inserted)
+    result.count("article", "update", result.articles_updated)
+
+    if changed:
+        _write_articles(connection, changed, now, path, result)
+    # Sightings of every message, the unchanged included: a second feed carrying a known article
+    # is recorded although the article itself does not change.
+    _record_sightings(connection, batch, now, path, result)
     if not changed:
         return result
-
-    _upsert_articles(
-        connection,
-        [
-            {
-                **t.article.model_dump(exclude={"schema_version"}),
-                "tagger_backend": t.tagger.backend,
-                "tagger_model": t.tagger.model,
-                "stored_at": now,
-            }
-            for t in changed
-        ],
-    )
-    changed_ids = [t.article.id for t in changed]
-    connection.execute(delete(mentions).where(mentions.c.article_id.in_(changed_ids)))
-    mention_rows = [
-        {"article_id": t.article.id, **m.model_dump()}
-        for t in changed
-        # A model can report one span twice (overlapping windows); the key keeps one.
-        for m in {(m.field, m.start, m.end, m.label): m for m in t.mentions}.values()
-    ]
-    if mention_rows:
-        connection.execute(insert(mentions), mention_rows)
-    result.mentions_inserted = len(mention_rows)
+    entity_revisions = _write_entities(connection, changed, now, path, result)
+    event_revisions = _write_events(connection, changed, now, path, result)
+    story_revisions = _write_stories(connection, changed, stored, now, result)
 
     for t in changed:
         result.changes.append(
@@ -123,8 +122,314 @@ def upsert_batch(connection: Connection, batch: Sequence[TaggedArticle]) -> Batc
                 mentions=len({(m.field, m.start, m.end, m.label) for m in t.mentions}),
             )
         )
-    connection.execute(insert(outbox), [{"payload": c.model_dump_json(), "created_at": now} for c in result.changes])
+    kinds: list[tuple[ChangeKind, dict[str, int]]] = [
+        ("entity.upserted", entity_revisions),
+        ("event.upserted", event_revisions),
+        ("story.updated", story_revisions),
+    ]
+    for kind, revisions in kinds:
+        for thing_id, revision in sorted(revisions.items()):
+            result.changes.append(
+                Change(event_id=str(uuid.uuid4()), kind=kind, id=thing_id, version=str(revision), committed_at=now)
+            )
+    write(
+        connection,
+        outbox,
+        [{"payload": c.model_dump_json(), "created_at": now} for c in result.changes],
+        None,
+        path,
+    )
     return result
+
+
+def _write_articles(
+    connection: Connection, changed: list[TaggedArticle], now: datetime, path: WritePath, result: BatchResult
+) -> None:
+    def finish(statement: Any) -> Any:
+        updated = {c.name: statement.excluded[c.name] for c in articles.columns if c.name != "id"}
+        # An older version that arrives late (a retried task) never overwrites a newer one.
+        return statement.on_conflict_do_update(
+            index_elements=[articles.c.id], set_=updated, where=articles.c.fetched_at <= statement.excluded.fetched_at
+        )
+
+    rows = [
+        {
+            **t.article.model_dump(exclude={"schema_version"}),
+            "tagger_backend": t.tagger.backend,
+            "tagger_model": t.tagger.model,
+            "stored_at": now,
+            "story_id": t.story_id,
+            # UTC, so that SQLite (which keeps no offset) compares and sorts them correctly.
+            "published_at": t.article.published_at.astimezone(UTC),
+            "fetched_at": t.article.fetched_at.astimezone(UTC),
+        }
+        for t in changed
+    ]
+    write(connection, articles, rows, finish, path)
+    changed_ids = [t.article.id for t in changed]
+    for chunk in _chunks(changed_ids):
+        connection.execute(delete(mentions).where(mentions.c.article_id.in_(chunk)))
+    mention_rows = [
+        {"article_id": t.article.id, **m.model_dump()}
+        for t in changed
+        # A model can report one span twice (overlapping windows); the key keeps one.
+        for m in {(m.field, m.start, m.end, m.label): m for m in t.mentions}.values()
+    ]
+    # Their old mentions were deleted above, so nothing can conflict (see ``bulk.write``).
+    write(connection, mentions, mention_rows, None, path)
+    result.mentions_inserted = len(mention_rows)
+    result.count("mention", "insert", len(mention_rows))
+
+
+def _record_sightings(
+    connection: Connection, batch: Sequence[TaggedArticle], now: datetime, path: WritePath, result: BatchResult
+) -> None:
+    versions = {
+        (t.article.id, t.article.version): {
+            "article_id": t.article.id,
+            "version": t.article.version,
+            "fetched_at": t.article.fetched_at,
+            "stored_at": now,
+        }
+        for t in batch
+    }
+    feeds: dict[tuple[str, str], dict[str, Any]] = {}
+    for t in sorted(batch, key=lambda t: t.article.fetched_at):
+        feeds.setdefault(
+            (t.article.id, t.article.feed),
+            {
+                "article_id": t.article.id,
+                "feed": t.article.feed,
+                "outlet": t.article.outlet,
+                "first_fetched_at": t.article.fetched_at,
+            },
+        )
+    new_versions = write(
+        connection,
+        article_versions,
+        list(versions.values()),
+        lambda s: s.on_conflict_do_nothing().returning(article_versions.c.article_id),
+        path,
+    )
+    new_feeds = write(
+        connection,
+        article_feeds,
+        list(feeds.values()),
+        lambda s: s.on_conflict_do_nothing().returning(article_feeds.c.article_id),
+        path,
+    )
+    result.count("article_version", "insert", len(new_versions))
+    result.count("article_feed", "insert", len(new_feeds))
+
+
+def _merge_entities(changed: list[TaggedArticle]) -> dict[str, tuple[Entity, list[str]]]:
+    """One row per entity id in the batch: the last report's fields, every report's aliases."""
+    merged: dict[str, tuple[Entity, list[str]]] = {}
+    for t in changed:
+        for entity in t.entities:
+            _, aliases = merged.get(entity.id, (entity, []))
+            for alias in [entity.name, *entity.aliases]:
+                if alias not in aliases:
+                    aliases.append(alias)
+            merged[entity.id] = (entity, aliases)
+    return merged
+
+
+def _write_entities(
+    connection: Connection, changed: list[TaggedArticle], now: datetime, path: WritePath, result: BatchResult
+) -> dict[str, int]:
+    """Upsert the batch's entities and their aliases; return the new revision of each that changed."""
+    merged = _merge_entities(changed)
+    if not merged:
+        return {}
+    optional = ("gazetteer_id", "latitude", "longitude", "admin_area", "country")
+
+    def finish(statement: Any) -> Any:
+        excluded = statement.excluded
+        # A report that knows less (no coordinates) never erases what an earlier one knew.
+        values: dict[str, Any] = {
+            "type": excluded.type,
+            "name": excluded.name,
+            **{name: func.coalesce(excluded[name], entities.c[name]) for name in optional},
+        }
+        differs = or_(
+            *(entities.c[name].is_distinct_from(value) for name, value in values.items()),
+        )
+        return statement.on_conflict_do_update(
+            index_elements=[entities.c.id],
+            set_={**values, "revision": entities.c.revision + 1, "updated_at": excluded.updated_at},
+            where=differs,
+        ).returning(entities.c.id, entities.c.revision)
+
+    # Most entities of a batch are already stored exactly so (news keeps naming the same people and
+    # places): one read finds them, and only the new and the changed are written. The upsert's own
+    # WHERE still decides under the row lock, so a concurrent writer is never overruled by this read.
+    ids = sorted(merged)
+    known: dict[str, Any] = {}
+    known_aliases: set[tuple[str, str]] = set()
+    for chunk in _chunks(ids):
+        known.update({r.id: r for r in connection.execute(select(entities).where(entities.c.id.in_(chunk)))})
+        known_aliases.update(
+            connection.execute(
+                select(entity_aliases.c.entity_id, entity_aliases.c.alias).where(entity_aliases.c.entity_id.in_(chunk))
+            ).all()
+        )
+
+    def unchanged(entity: Entity) -> bool:
+        stored = known.get(entity.id)
+        if stored is None or (stored.type, stored.name) != (entity.type, entity.name):
+            return False
+        return all(getattr(entity, name) in (None, getattr(stored, name)) for name in optional)
+
+    rows = [
+        {
+            **entity.model_dump(include={"id", "type", "name", *optional}),
+            "revision": 1,
+            "updated_at": now,
+        }
+        for entity, _ in merged.values()
+        if not unchanged(entity)
+    ]
+    revisions = {row.id: row.revision for row in write(connection, entities, rows, finish, path)}
+    result.count("entity", "upsert", len(revisions))
+    alias_rows = [
+        {"entity_id": entity_id, "alias": alias, "folded": alias.casefold()}
+        for entity_id, (_, aliases) in merged.items()
+        for alias in aliases
+        if (entity_id, alias) not in known_aliases
+    ]
+    new_aliases = write(
+        connection,
+        entity_aliases,
+        alias_rows,
+        lambda s: s.on_conflict_do_nothing().returning(entity_aliases.c.entity_id),
+        path,
+    )
+    result.count("entity_alias", "insert", len(new_aliases))
+    # A new alias is a change to an entity whose own row did not change.
+    grown = sorted({row.entity_id for row in new_aliases} - set(revisions))
+    for chunk in _chunks(grown):
+        bumped = connection.execute(
+            update(entities)
+            .where(entities.c.id.in_(chunk))
+            .values(revision=entities.c.revision + 1, updated_at=now)
+            .returning(entities.c.id, entities.c.revision)
+        )
+        revisions.update({row.id: row.revision for row in bumped})
+    return revisions
+
+
+def _write_events(
+    connection: Connection, changed: list[TaggedArticle], now: datetime, path: WritePath, result: BatchResult
+) -> dict[str, int]:
+    """Replace the changed articles' reports of events, merge them under each event's stable id;
+    return the new revision of every event whose sources changed."""
+    changed_ids = [t.article.id for t in changed]
+    before: set[str] = set()
+    for chunk in _chunks(changed_ids):
+        before.update(
+            connection.execute(select(event_sources.c.event_id).where(event_sources.c.article_id.in_(chunk))).scalars()
+        )
+        connection.execute(delete(event_participants).where(event_participants.c.article_id.in_(chunk)))
+        connection.execute(delete(event_sources).where(event_sources.c.article_id.in_(chunk)))
+
+    latest: dict[str, Event] = {}
+    reports: dict[tuple[str, str], tuple[TaggedArticle, Event]] = {}
+    for t in changed:
+        for event in t.events:
+            latest[event.id] = event
+            reports[(event.id, t.article.id)] = (t, event)
+
+    def finish(statement: Any) -> Any:
+        excluded = statement.excluded
+        return statement.on_conflict_do_update(
+            index_elements=[events.c.id],
+            set_={
+                "type": excluded.type,
+                "sub_type": excluded.sub_type,
+                "place_id": func.coalesce(excluded.place_id, events.c.place_id),
+                "date": func.coalesce(excluded.date, events.c.date),
+                "date_precision": func.coalesce(excluded.date_precision, events.c.date_precision),
+                "revision": events.c.revision + 1,
+                "updated_at": excluded.updated_at,
+            },
+        ).returning(events.c.id, events.c.revision)
+
+    rows = [
+        {
+            **event.model_dump(include={"id", "type", "sub_type", "place_id", "date", "date_precision"}),
+            "revision": 1,
+            "updated_at": now,
+        }
+        for event in latest.values()
+    ]
+    revisions = {row.id: row.revision for row in write(connection, events, rows, finish, path)}
+    result.count("event", "upsert", len(revisions))
+    source_rows = [
+        {
+            "event_id": event.id,
+            "article_id": t.article.id,
+            "article_version": t.article.version,
+            "actors": list(event.actors),
+            "targets": list(event.targets),
+            "place_id": event.place_id,
+            "date": event.date,
+            "date_precision": event.date_precision,
+            **event.counts.model_dump(),
+            "evidence": event.evidence,
+            "confidence": event.confidence,
+        }
+        for t, event in reports.values()
+    ]
+    write(connection, event_sources, source_rows, None, path)
+    result.count("event_source", "insert", len(source_rows))
+    participants = {
+        (event.id, t.article.id, entity_id, role): None
+        for t, event in reports.values()
+        for role, ids in (("actor", event.actors), ("target", event.targets))
+        for entity_id in ids
+    }
+    write(
+        connection,
+        event_participants,
+        [dict(zip(("event_id", "article_id", "entity_id", "role"), key, strict=True)) for key in participants],
+        None,
+        path,
+    )
+    # Events that lost a source: gone if no source is left, else one source fewer (a change).
+    dropped = sorted(before - set(latest))
+    for chunk in _chunks(dropped):
+        orphan = and_(events.c.id.in_(chunk), ~exists().where(event_sources.c.event_id == events.c.id))
+        deleted = connection.execute(delete(events).where(orphan)).rowcount
+        result.count("event", "delete", deleted)
+        bumped = connection.execute(
+            update(events)
+            .where(events.c.id.in_(chunk))
+            .values(revision=events.c.revision + 1, updated_at=now)
+            .returning(events.c.id, events.c.revision)
+        )
+        revisions.update({row.id: row.revision for row in bumped})
+    return revisions
+
+
+def _write_stories(
+    connection: Connection, changed: list[TaggedArticle], stored: dict[str, Any], now: datetime, result: BatchResult
+) -> dict[str, int]:
+    """Every story that gained, changed or lost an article moves to its next revision."""
+    touched = {t.story_id for t in changed} | {stored[t.article.id].story_id for t in changed if t.article.id in stored}
+    ids = sorted(s for s in touched if s)
+    if not ids:
+        return {}
+
+    def finish(statement: Any) -> Any:
+        return statement.on_conflict_do_update(
+            index_elements=[stories.c.id],
+            set_={"revision": stories.c.revision + 1, "updated_at": statement.excluded.updated_at},
+        ).returning(stories.c.id, stories.c.revision)
+
+    rows = write(connection, stories, [{"id": i, "revision": 1, "updated_at": now} for i in ids], finish)
+    result.count("story", "upsert", len(rows))
+    return {row.id: row.revision for row in rows}
 
 
 def pending_outbox(connection: Connection, limit: int = 1000) -> list[tuple[int, str]]:

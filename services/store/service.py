@@ -1,9 +1,11 @@
 """The store loop: read a batch, upsert it in one transaction, publish the outbox, acknowledge."""
 
+import json
 import logging
 import threading
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import redis
 from pydantic import ValidationError
@@ -11,8 +13,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from services.common.names import Keys
-from services.common.schema import TaggedArticle
+from services.common.schema import TAGGED_SCHEMA, TaggedArticle
 from services.store import metrics
+from services.store.bulk import WritePath
 from services.store.consumer import Message, TaggedConsumer
 from services.store.repository import BatchResult, forget_outbox, pending_outbox, upsert_batch
 
@@ -24,15 +27,49 @@ TRANSIENT_REDIS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingE
 MAX_BACKOFF_S = 30.0
 
 
+def parse(message: Message) -> TaggedArticle | tuple[str, str]:
+    """The tagged article a message carries, or (kind, reason) why it carries none."""
+    raw = message.fields.get("payload")
+    if raw is None:
+        return "malformed", "no payload field"
+    try:
+        # The common case first, parsed and validated in one pass by pydantic's Rust core.
+        return TaggedArticle.model_validate_json(raw)
+    except ValidationError:
+        pass  # Say precisely why, below.
+    try:
+        decoded = json.loads(raw)
+    except ValueError as exc:
+        return "malformed", f"payload is not JSON: {exc}"
+    version = decoded.get("schema_version") if isinstance(decoded, dict) else None
+    if version != TAGGED_SCHEMA:
+        return "schema_version", f"unsupported schema_version {version!r}: this store reads {TAGGED_SCHEMA}"
+    try:
+        return TaggedArticle.model_validate(decoded)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return "invalid", f"invalid tagged article: {first['loc']}: {first['msg']}"
+
+
 class Store:
     def __init__(
-        self, engine: Engine, client: redis.Redis, consumer: TaggedConsumer, keys: Keys, events_maxlen: int
+        self,
+        engine: Engine,
+        client: redis.Redis,
+        consumer: TaggedConsumer,
+        keys: Keys,
+        events_maxlen: int,
+        events_max_age_s: int = 0,
+        write_path: WritePath = "executemany",
     ) -> None:
         self._engine = engine
         self._redis = client
         self._consumer = consumer
         self._keys = keys
         self._events_maxlen = events_maxlen
+        # Trimming by age (MINID) when set, else by length (MAXLEN): XADD takes one or the other.
+        self._events_max_age_s = events_max_age_s
+        self._write_path = write_path
 
     def run(self, stop: threading.Event) -> None:
         backoff = 1.0
@@ -47,11 +84,24 @@ class Store:
                 self.step(stop)
                 backoff = 1.0
             except TRANSIENT_REDIS as exc:
+                # Once back: publish what was committed meanwhile, re-read what we hold.
+                ready = False
+                self._consumer.reread_pending()
                 metrics.FAILURES.labels("redis").inc()
                 log.warning("redis unavailable, retrying", extra={"error": str(exc), "retry_in_s": backoff})
                 stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
+            except redis.ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                # Redis came back without the group (restarted without persistence): create it again.
+                metrics.FAILURES.labels("redis").inc()
+                log.warning("consumer group missing, creating it again", extra={"error": str(exc)})
+                ready = False
             except TRANSIENT_DB as exc:
+                ready = False
+                # The batch we hold is still pending on us: take it again first, not after claim_idle.
+                self._consumer.reread_pending()
                 metrics.FAILURES.labels("database").inc()
                 log.warning(
                     "database unavailable, retrying", extra={"error": str(exc).splitlines()[0], "retry_in_s": backoff}
@@ -72,13 +122,11 @@ class Store:
     def handle(self, messages: list[Message]) -> None:
         batch: list[tuple[Message, TaggedArticle]] = []
         for message in messages:
-            try:
-                batch.append((message, TaggedArticle.model_validate_json(message.fields.get("payload", ""))))
-            except ValidationError as exc:
-                reason = f"invalid tagged article: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"
-                self._consumer.dead_letter(message, reason)
-                metrics.MESSAGES.labels("dead_lettered").inc()
-                log.error("message dead-lettered", extra={"entry": message.entry_id, "reason": reason})
+            parsed = parse(message)
+            if isinstance(parsed, TaggedArticle):
+                batch.append((message, parsed))
+            else:
+                self._dead_letter(message, *parsed)
         if not batch:
             return
         try:
@@ -95,31 +143,36 @@ class Store:
                 except TRANSIENT_DB:
                     raise
                 except (DBAPIError, SQLAlchemyError) as single:
-                    self._consumer.dead_letter(message, f"database rejected it: {str(single).splitlines()[0]}")
-                    metrics.MESSAGES.labels("dead_lettered").inc()
+                    self._dead_letter(message, "rejected", f"database rejected it: {str(single).splitlines()[0]}")
                     continue
                 self._consumer.ack([message.entry_id])
             return
         self._consumer.ack([m.entry_id for m, _ in batch])
+
+    def _dead_letter(self, message: Message, kind: str, reason: str) -> None:
+        self._consumer.dead_letter(message, reason)
+        metrics.MESSAGES.labels("dead_lettered").inc()
+        metrics.DEAD_LETTERS.labels(kind).inc()
+        log.error("message dead-lettered", extra={"entry": message.entry_id, "reason": reason})
 
     def _commit(self, batch: list[TaggedArticle]) -> BatchResult:
         metrics.IN_PROGRESS.inc()
         started = time.monotonic()
         try:
             with self._engine.begin() as connection:
-                result = upsert_batch(connection, batch)
+                result = upsert_batch(connection, batch, self._write_path)
         finally:
             metrics.IN_PROGRESS.dec()
         metrics.COMMIT.observe(time.monotonic() - started)
         metrics.BATCH_SIZE.observe(len(batch))
         metrics.LAST_SUCCESS.set_to_current_time()
-        metrics.UPSERTS.labels("article", "insert").inc(result.articles_inserted)
-        metrics.UPSERTS.labels("article", "update").inc(result.articles_updated)
-        metrics.UPSERTS.labels("mention", "insert").inc(result.mentions_inserted)
-        metrics.MESSAGES.labels("stored").inc(len(result.changes))
-        metrics.MESSAGES.labels("unchanged").inc(len(batch) - len(result.changes))
+        for (kind, operation), n in result.upserts.items():
+            metrics.UPSERTS.labels(kind, operation).inc(n)
+        stored = result.articles_inserted + result.articles_updated
+        metrics.MESSAGES.labels("stored").inc(stored)
+        metrics.MESSAGES.labels("unchanged").inc(len(batch) - stored)
         now = datetime.now(UTC)
-        changed = {c.id for c in result.changes}
+        changed = {c.id for c in result.changes if c.kind == "article.upserted"}
         for tagged in batch:
             if tagged.article.id in changed:
                 metrics.FROM_PUBLICATION.observe(max(0.0, (now - tagged.article.published_at).total_seconds()))
@@ -147,8 +200,11 @@ class Store:
             if not pending:
                 return published
             pipe = self._redis.pipeline(transaction=False)
+            trim: dict[str, Any] = {"maxlen": self._events_maxlen}
+            if self._events_max_age_s:
+                trim = {"minid": f"{int((time.time() - self._events_max_age_s) * 1000)}-0"}
             for _, payload in pending:
-                pipe.xadd(self._keys.events, {"payload": payload}, maxlen=self._events_maxlen, approximate=True)
+                pipe.xadd(self._keys.events, {"payload": payload}, approximate=True, **trim)
             pipe.execute()
             with self._engine.begin() as connection:
                 forget_outbox(connection, [row_id for row_id, _ in pending])

@@ -1,3 +1,5 @@
+from typing import Literal
+
 from pydantic import Field
 
 from services.common.settings import CommonSettings
@@ -14,6 +16,21 @@ class StoreSettings(CommonSettings):
         60, ge=1, description="Messages pending this long on another consumer are taken over (XAUTOCLAIM)."
     )
     events_maxlen: int = Field(1_000_000, ge=1, description="Approximate cap on the events stream's length.")
+    events_max_age_s: int = Field(
+        0, ge=0, description="When set, trim the events stream by age instead of length: keep this many seconds."
+    )
+    store_write_path: Literal["executemany", "copy"] = Field(
+        "executemany",
+        description="How batches reach PostgreSQL: multi-row INSERTs, or COPY into a staging table and merge "
+        "(SQLite always uses INSERTs). `make bench-store` compares them.",
+    )
+    store_api_port: int = Field(9104, ge=0, le=65535, description="Port of the read API; 0 disables it.")
+    store_api_host: str = Field("0.0.0.0", description="Address the read API listens on.")
+    store_api_token: str | None = Field(
+        None,
+        description="When set, the read API wants `Authorization: Bearer <token>` on /v1 (probes, /metrics open).",
+    )
+    store_api_max_page: int = Field(200, ge=1, le=10_000, description="Largest page the read API returns.")
     store_consumer_name: str | None = Field(None, description="Consumer name in the group; host-pid by default.")
     auto_migrate: bool = Field(True, description="Bring the schema up to date at start.")
     store_metrics_port: int = Field(9103, ge=0, le=65535)

@@ -30,6 +30,7 @@ def service_env(namespace: str, redis_url: str, tmp_path: Path) -> Iterator[dict
         NEWSWIRE_INGEST_METRICS_PORT="0",
         NEWSWIRE_EXTRACT_METRICS_PORT="0",
         NEWSWIRE_STORE_METRICS_PORT="0",
+        NEWSWIRE_STORE_API_PORT="0",
         NEWSWIRE_EXTRACT_METRICS_DIR=str(tmp_path / "prometheus"),
         HF_HUB_OFFLINE="1",
         PYTHONUNBUFFERED="1",

@@ -43,16 +43,21 @@ def test_samples_on_sqlite_through_the_transformers_backend_then_nothing_new(
     # The tiny model knows "Naw Bu" and "Myitkyina": proof the transformers path tagged the text.
     assert {(text.lower(), label) for _, text, label in found} >= {("naw bu", "PER"), ("myitkyina", "LOC")}
     events = stream_payloads(redis.Redis.from_url(redis_url), Keys(namespace).events)
-    assert [e["kind"] for e in events] == ["article.upserted"] * 3
+    # Extract now links entities and finds the story too, so store publishes those changes as well.
+    assert [e["kind"] for e in events if e["kind"] == "article.upserted"] == ["article.upserted"] * 3
+    assert {e["kind"] for e in events} <= {"article.upserted", "entity.upserted", "event.upserted", "story.updated"}
+    assert "entity.upserted" in {e["kind"] for e in events}
 
     second = summary(newswire("run", "--once", "--json", "--db", sqlite_url, env=env))
 
     assert second["articles_new"] == 0 and second["articles_unchanged"] == 3
     assert (second["db_articles"], second["db_mentions"]) == (3, first["db_mentions"])
-    assert redis.Redis.from_url(redis_url).xlen(Keys(namespace).events) == 3
+    assert redis.Redis.from_url(redis_url).xlen(Keys(namespace).events) == len(events)
 
 
-def test_samples_on_postgresql_with_the_offline_fallback(service_env: dict[str, str], pg_url: str) -> None:
+def test_samples_on_postgresql_with_the_offline_fallback(
+    service_env: dict[str, str], pg_url: str, redis_url: str, namespace: str
+) -> None:
     # The default hub model is not on this machine: run must say so and fall back to Newswire's own model.
     result = newswire("run", "--once", "--json", "--db", pg_url, env=service_env)
     first = summary(result)
@@ -62,6 +67,23 @@ def test_samples_on_postgresql_with_the_offline_fallback(service_env: dict[str, 
     outlets, found = _stored(pg_url)
     assert len(outlets) == 3
     assert ("Myitkyina", "LOC") in {(text, label) for _, text, label in found}
+    # The heart of it: three outlets, three spellings, one place, one event, one story.
+    tagged = stream_payloads(redis.Redis.from_url(redis_url), Keys(namespace).tagged)
+    assert len(tagged) == 3
+    assert len({t["story_id"] for t in tagged}) == 1 and tagged[0]["story_id"]
+    captures = [
+        [e for e in t["events"] if e["sub_type"] == "Non-state actor overtakes territory" and e["date"] == "2024-11-20"]
+        for t in tagged
+    ]
+    assert all(len(c) == 1 for c in captures)
+    assert len({c[0]["id"] for c in captures}) == 1
+    places = {
+        entity["id"]: entity for t in tagged for entity in t["entities"] if entity["id"] == captures[0][0]["place_id"]
+    }
+    (kanpaiti,) = places.values()
+    assert kanpaiti["name"] == "Kanpaiti" and kanpaiti["admin_area"].endswith("Kachin State")
+    spellings = {m["text"] for t in tagged for m in t["mentions"] if m["entity_id"] == kanpaiti["id"]}
+    assert {"Kan Paik Ti", "Kanpaiti", "Kanpiketi"} <= spellings
 
     again = summary(newswire("run", "--once", "--json", "--db", pg_url, env=service_env))
     assert (again["articles_new"], again["db_articles"], again["db_mentions"]) == (0, 3, first["db_mentions"])

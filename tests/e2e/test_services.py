@@ -74,7 +74,8 @@ def test_each_service_reports_what_it_did_on_metrics(service_env: dict[str, str]
     assert extracted[("newswire_extract_task_duration_seconds_count", ())] == 3
     assert sum(v for (name, _), v in extracted.items() if name == "newswire_extract_mentions_total") > 0
     assert stored[("newswire_store_upserts_total", (("kind", "article"), ("operation", "insert")))] == 3
-    assert stored[("newswire_store_events_published_total", ())] == 3
+    # Three articles, and the entities, events and story extract found in them.
+    assert stored[("newswire_store_events_published_total", ())] > 3
     assert stored[("newswire_store_pending_messages", ())] == 0
     assert stored[("newswire_store_fetch_to_commit_seconds_count", ())] == 3
 

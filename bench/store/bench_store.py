@@ -1,0 +1,236 @@
+"""Tagged articles per second through store (Redis in, upsert, outbox, publish, acknowledge) into
+PostgreSQL and SQLite, against a baseline of one transaction per article measured in the same run.
+
+    make bench-store            (or: .venv/bin/python bench/store/bench_store.py [--articles N])
+
+The batched side runs store exactly as deployed, at batch size ``--batch`` (default 500; store's
+own default, NEWSWIRE_STORE_BATCH_SIZE, is 100). On PostgreSQL both write paths are measured:
+``executemany`` (multi-row INSERT ... ON CONFLICT, psycopg pipelines) and ``copy`` (COPY into a
+staging table, then one INSERT ... SELECT ... ON CONFLICT). The baseline is the same store with a
+batch of one: one transaction per article. Each article carries a realistic load: a 2,000-character
+body, 12 mentions, 6 entities with aliases, an event shared with three other articles (so sources
+merge), and a story shared with nine others.
+
+The last line of output is one JSON object with every figure and the ratios against the baseline.
+"""
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+import redis
+from sqlalchemy import Engine, func, select
+
+from services.common.names import GROUP_STORE, Keys
+from services.common.schema import Article, Entity, Event, EventCounts, Mention, TaggedArticle, Tagger
+from services.store import database
+from services.store.bulk import WritePath
+from services.store.consumer import TaggedConsumer
+from services.store.service import Store
+from services.store.tables import articles
+
+REDIS_URL = os.environ.get("NEWSWIRE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+PG_URL = os.environ.get("NEWSWIRE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+BASE = datetime(2026, 11, 1, tzinfo=UTC)
+WORDS = [
+    "the",
+    "army",
+    "said",
+    "fighting",
+    "broke",
+    "out",
+    "near",
+    "the",
+    "town",
+    "on",
+    "wednesday",
+    "as",
+    "residents",
+    "fled",
+    "across",
+    "the",
+    "river",
+]
+
+
+def payloads(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        body = " ".join(rng.choice(WORDS) for _ in range(340))[:2000]
+        entity_ids = rng.sample(range(300), 6)
+        ents = [
+            Entity(
+                id=f"bench:e{e}",
+                type="LOC" if e % 3 == 0 else "ORG",
+                name=f"Entity {e}",
+                aliases=[f"E{e}", f"Entity-{e}"],
+                gazetteer_id=f"geonames:{e}" if e % 3 == 0 else None,
+                latitude=20.0 + e / 100 if e % 3 == 0 else None,
+                longitude=96.0 + e / 100 if e % 3 == 0 else None,
+            )
+            for e in entity_ids
+        ]
+        mentions = [
+            Mention(
+                field="body",
+                start=k * 100,
+                end=k * 100 + 8,
+                text=body[k * 100 : k * 100 + 8] or "x",
+                label="ORG",
+                score=0.9,
+                entity_id=f"bench:e{entity_ids[k % 6]}",
+            )
+            for k in range(12)
+        ]
+        ev = Event(
+            id=f"bench:ev{seed}-{i // 4}",
+            type="Battles",
+            sub_type="Armed clash",
+            actors=[ents[1].id],
+            targets=[ents[2].id],
+            place_id=ents[0].id,
+            date=(BASE + timedelta(days=i // 40)).date(),
+            date_precision="day",
+            counts=EventCounts(killed=rng.randint(0, 9)),
+            evidence=body[:200],
+            confidence=0.7,
+        )
+        article = Article(
+            id=f"bench-{seed}-{i:08d}-0123456789",
+            version=f"v1-{uuid.uuid4().hex}",
+            feed="bench-feed",
+            outlet=f"Outlet {i % 7}",
+            url=f"https://example.org/{seed}/{i}",
+            title=f"Bench article {i}",
+            authors=["Reporter"],
+            published_at=BASE + timedelta(minutes=i),
+            fetched_at=BASE + timedelta(minutes=i, seconds=30),
+            summary=body[:300],
+            body_html=f"<p>{body}</p>",
+            body_text=body,
+            language="en",
+        )
+        tagged = TaggedArticle(
+            article=article,
+            mentions=mentions,
+            entities=ents,
+            events=[ev],
+            story_id=f"bench:story{seed}-{i // 10}",
+            tagger=Tagger(backend="spacy", model="bench"),
+            tagged_at=BASE,
+        )
+        out.append(tagged.model_dump_json())
+    return out
+
+
+class Database:
+    """A fresh, migrated database per measurement, removed afterwards."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._name = ""
+
+    def __enter__(self) -> Engine:
+        if self.kind == "sqlite":
+            self._tmp = tempfile.TemporaryDirectory()
+            url = f"sqlite:///{self._tmp.name}/bench.db"
+        else:
+            self._name = f"nwbench_{uuid.uuid4().hex[:10]}"
+            with psycopg.connect(PG_URL, autocommit=True) as admin:
+                admin.execute(f'CREATE DATABASE "{self._name}"')
+            url = f"{PG_URL.rsplit('/', 1)[0]}/{self._name}"
+        self.engine = database.make_engine(url)
+        database.upgrade(self.engine)
+        return self.engine
+
+    def __exit__(self, *_: object) -> None:
+        self.engine.dispose()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+        if self._name:
+            with psycopg.connect(PG_URL, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{self._name}" WITH (FORCE)')
+
+
+def through_store(kind: str, messages: list[str], batch: int, path: WritePath) -> dict[str, Any]:
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = Keys(f"nwbench-{uuid.uuid4().hex[:10]}")
+    try:
+        pipe = client.pipeline(transaction=False)
+        for payload in messages:
+            pipe.xadd(keys.tagged, {"payload": payload})
+        pipe.execute()
+        with Database(kind) as engine:
+            consumer = TaggedConsumer(client, keys, GROUP_STORE, "bench", batch, block_ms=10, claim_idle_ms=600_000)
+            consumer.ensure_group()
+            store = Store(engine, client, consumer, keys, events_maxlen=10_000_000, write_path=path)
+            stop = threading.Event()
+            started = time.perf_counter()
+            while store.step(stop):
+                pass
+            seconds = time.perf_counter() - started
+            with engine.connect() as connection:
+                stored = connection.execute(select(func.count()).select_from(articles)).scalar_one()
+            assert stored == len(messages), f"stored {stored} of {len(messages)}"
+            published = client.xlen(keys.events)
+    finally:
+        for key in client.scan_iter(match=f"{keys.namespace}:*"):
+            client.delete(key)
+        client.close()
+    return {
+        "articles": len(messages),
+        "batch": batch,
+        "seconds": round(seconds, 3),
+        "articles_per_s": round(len(messages) / seconds, 1),
+        "changes_published": published,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--articles", type=int, default=4000, help="articles for each batched measurement")
+    parser.add_argument("--baseline-articles", type=int, default=300, help="articles for each baseline")
+    parser.add_argument("--batch", type=int, default=500, help="NEWSWIRE_STORE_BATCH_SIZE of the batched side")
+    args = parser.parse_args()
+
+    results: dict[str, Any] = {}
+    for kind, paths in (("postgresql", ("executemany", "copy")), ("sqlite", ("executemany",))):
+        figures: dict[str, Any] = {}
+        baseline = through_store(kind, payloads(args.baseline_articles, 1), 1, "executemany")
+        figures["baseline_one_transaction_per_article"] = baseline
+        print(f"{kind} baseline: {baseline['articles_per_s']} articles/s", file=sys.stderr)
+        for seed, path in enumerate(paths, start=2):
+            batched = through_store(kind, payloads(args.articles, seed), args.batch, path)  # type: ignore[arg-type]
+            batched["ratio_vs_baseline"] = round(batched["articles_per_s"] / baseline["articles_per_s"], 1)
+            figures[f"batched_{path}"] = batched
+            print(f"{kind} {path}: {batched['articles_per_s']} articles/s", file=sys.stderr)
+        results[kind] = figures
+    pg = results["postgresql"]
+    best = max(("executemany", "copy"), key=lambda p: pg[f"batched_{p}"]["articles_per_s"])
+    results["summary"] = {
+        "postgresql_best_path": best,
+        "postgresql_articles_per_s": pg[f"batched_{best}"]["articles_per_s"],
+        "postgresql_ratio_vs_baseline": pg[f"batched_{best}"]["ratio_vs_baseline"],
+        "postgresql_copy_vs_executemany": round(
+            pg["batched_copy"]["articles_per_s"] / pg["batched_executemany"]["articles_per_s"], 2
+        ),
+        "sqlite_articles_per_s": results["sqlite"]["batched_executemany"]["articles_per_s"],
+        "sqlite_ratio_vs_baseline": results["sqlite"]["batched_executemany"]["ratio_vs_baseline"],
+        "targets": {"postgresql_ratio_vs_baseline": 20, "articles_per_s": 2000},
+    }
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""The two ways store writes many rows at once, each database's fastest honest path.
+
+- ``executemany``: SQLAlchemy's "insertmanyvalues" turns a list of rows into multi-row ``INSERT ...
+  VALUES`` statements (``ON CONFLICT`` and ``RETURNING`` included), on SQLite and PostgreSQL alike.
+- ``copy`` (PostgreSQL only): ``COPY`` the rows into a temporary staging table, then merge them with
+  one ``INSERT ... SELECT ... ON CONFLICT``. The merge is the same statement as above, so both paths
+  have the same effect; ``make bench-store`` measures which is faster.
+
+Both run inside the caller's transaction; nothing here commits.
+"""
+
+import json
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+from typing import Any, Literal
+
+from sqlalchemy import JSON, Column, Connection, MetaData, Row, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+WritePath = Literal["executemany", "copy"]
+# Builds the conflict clause (and RETURNING, if wanted) onto a dialect's INSERT.
+Finish = Callable[[Any], Any] | None
+
+# Below this many rows a staging table costs more than it saves.
+COPY_MIN_ROWS = 50
+
+
+def insert_for(connection: Connection, table: Table) -> Any:
+    """The INSERT of this connection's dialect, which knows ``ON CONFLICT``."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no upsert for {dialect}")
+
+
+def write(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    finish: Finish,
+    path: WritePath = "executemany",
+) -> list[Row[Any]]:
+    """Insert ``rows`` into ``table`` with the conflict handling ``finish`` adds; return what its
+    RETURNING clause returned (nothing if it has none). ``finish=None`` means the caller has made
+    conflicts impossible (it deleted the rows it replaces), so on the COPY path the rows are copied
+    straight into the table; a conflict there all the same (a replica writing the same article at
+    the same moment) fails the batch, which store then retries message by message."""
+    if not rows:
+        return []
+    # Every writer takes row locks in key order, so two replicas writing overlapping batches (the
+    # same event, entity or story) wait for each other instead of deadlocking.
+    keys = [c.name for c in table.primary_key.columns if c.name in rows[0]]
+    if keys:
+        rows = sorted(rows, key=itemgetter(*keys))
+    if path == "copy" and connection.dialect.name == "postgresql" and len(rows) >= COPY_MIN_ROWS:
+        if finish is None:
+            _copy(connection, table.name, table, rows)
+            return []
+        return _copy_and_merge(connection, table, rows, finish)
+    statement: Insert = insert_for(connection, table)
+    if finish is not None:
+        statement = finish(statement)
+    result = connection.execute(statement, list(rows))
+    return list(result.all()) if result.returns_rows else []
+
+
+def _copy(connection: Connection, target: str, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    names = list(rows[0])
+    json_columns = {i for i, name in enumerate(names) if isinstance(table.c[name].type, JSON)}
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    column_list = ", ".join(f'"{name}"' for name in names)
+    with cursor.copy(f'COPY "{target}" ({column_list}) FROM STDIN') as copy:
+        for row in rows:
+            values = [row[name] for name in names]
+            for i in json_columns:
+                values[i] = json.dumps(values[i])
+            copy.write_row(values)
+
+
+def _copy_and_merge(
+    connection: Connection, table: Table, rows: Sequence[dict[str, Any]], finish: Callable[[Any], Any]
+) -> list[Row[Any]]:
+    names = list(rows[0])
+    stage = Table(
+        f"stage_{table.name}",
+        MetaData(),
+        *(Column(name, table.c[name].type) for name in names),
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="DROP",
+    )
+    stage.create(connection, checkfirst=True)
+    _copy(connection, stage.name, table, rows)
+    merge = finish(postgresql.insert(table).from_select(names, select(*(stage.c[name] for name in names))))
+    result = connection.execute(merge)
+    returned = list(result.all()) if result.returns_rows else []
+    stage.drop(connection)  # the next write of this table in the same transaction stages afresh
+    return returned
