@@ -1,5 +1,5 @@
-"""Newswire's own news NER model, run with ONNX Runtime and the transformers tokenizer: the default
-backend when no hub model is at hand, since it ships in the repository (``models/newswire-ner``).
+"""Newswire's own news NER model, run with ONNX Runtime and the transformers tokenizer; it ships in the
+repository (``models/newswire-ner``) and loads with no model hub (``NEWSWIRE_NER_BACKEND=onnx``).
 
 The model is a ``BertForTokenClassification`` exported to int8 ONNX whose token types carry each word
 piece's letter case (:mod:`services.extract.casing`). A whole text is cut into windows of at most

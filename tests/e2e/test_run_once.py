@@ -55,14 +55,14 @@ def test_samples_on_sqlite_through_the_transformers_backend_then_nothing_new(
     assert redis.Redis.from_url(redis_url).xlen(Keys(namespace).events) == len(events)
 
 
-def test_samples_on_postgresql_with_the_offline_fallback(
+def test_samples_on_postgresql_with_the_offline_spacy_fallback(
     service_env: dict[str, str], pg_url: str, redis_url: str, namespace: str
 ) -> None:
-    # The default hub model is not on this machine: run must say so and fall back to Newswire's own model.
+    # The default hub model is not on this machine: run must say so and fall back to spaCy.
     result = newswire("run", "--once", "--json", "--db", pg_url, env=service_env)
     first = summary(result)
 
-    assert "offline backend, Newswire's own ONNX model" in result.stderr
+    assert "offline spaCy backend" in result.stderr
     assert (first["articles_new"], first["articles_stored"], first["db_articles"]) == (3, 3, 3)
     outlets, found = _stored(pg_url)
     assert len(outlets) == 3

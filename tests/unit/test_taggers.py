@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from services.extract.onnx_tagger import OnnxTagger
 from services.extract.taggers import ModelLoadError, SpacyTagger, TransformersTagger, load_tagger
 from tests.tiny_ner import build
 
@@ -47,18 +46,13 @@ def test_transformers_drops_mentions_below_the_score_threshold(tiny_model: Path)
     assert TransformersTagger(str(tiny_model), stride=4, min_score=0.999).tag("naw bu", "body") == []
 
 
-def test_missing_model_falls_back_to_newswires_onnx_model_and_says_so(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_missing_model_falls_back_to_spacy_and_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     missing = str(tmp_path / "no-such-model")
     with caplog.at_level(logging.WARNING):
         tagger = load_tagger("transformers", missing, fallback=True, stride=16, min_score=0.5)
 
-    assert isinstance(tagger, OnnxTagger)
-    assert any(
-        "offline backend Newswire's own ONNX model" in r.getMessage() and r.__dict__["model"] == missing
-        for r in caplog.records
-    )
+    assert tagger.info.backend == "spacy"
+    assert any("offline spaCy backend" in r.getMessage() and r.__dict__["model"] == missing for r in caplog.records)
 
 
 def test_missing_model_is_an_error_when_fallback_is_forbidden(tmp_path: Path) -> None:
