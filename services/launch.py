@@ -74,6 +74,8 @@ def describe_ner(settings: ExtractSettings) -> str:
     """Say up front which NER model the worker will get, without loading it here."""
     if settings.ner_backend == "spacy":
         return "NER: spaCy en_core_web_sm (NEWSWIRE_NER_BACKEND=spacy)"
+    if settings.ner_backend == "onnx":
+        return "NER: Newswire's own ONNX model (NEWSWIRE_NER_BACKEND=onnx)"
     model = settings.ner_model
     if Path(model).is_dir():
         return f"NER: transformers model from {model}"
