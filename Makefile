@@ -46,10 +46,12 @@ typecheck: setup
 
 test: setup services  ## lint, types, unit, integration and end-to-end tests
 	@scripts/ensure-postgres
+	@scripts/ensure-promtool
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/pytest
 
 unit: setup  ## only the tests that need no servers
+	@scripts/ensure-promtool
 	$(BIN)/pytest tests/unit
 
 clean:  ## remove the virtual environment and local data

@@ -53,6 +53,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from services.common import logs, metrics
     from services.common.celery_config import make_app
     from services.common.settings import load
+    from services.ingest.backlog import sample_extract_queue
     from services.ingest.feeds import load_registry
     from services.ingest.seen import SeenVersions
     from services.ingest.service import Ingest
@@ -68,9 +69,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     with httpx.Client(
         timeout=timeout, follow_redirects=True, max_redirects=5, headers={"User-Agent": settings.user_agent}
     ) as http:
-        ingest = Ingest(feeds, SeenVersions(client, settings.keys.ingest_seen), celery, http, settings.max_feed_bytes)
+        ingest = Ingest(
+            feeds,
+            SeenVersions(client, settings.keys.ingest_seen),
+            celery,
+            http,
+            settings.max_feed_bytes,
+            sample_backlog=lambda: sample_extract_queue(client, settings.keys),
+        )
         if args.once:
             summary = ingest.poll_all()
+            ingest.sample_backlog()
             print(f"polled {summary.feeds} feeds, queued {len(summary.queued)} articles")
             return 1 if summary.feeds_failed == summary.feeds and summary.feeds else 0
         ingest.run_forever(_stop_event())

@@ -3,6 +3,7 @@
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -12,7 +13,7 @@ from celery import Celery
 from services.common.names import QUEUE_EXTRACT, TASK_TAG_ARTICLE
 from services.common.schema import Article
 from services.ingest import metrics
-from services.ingest.errors import IngestError
+from services.ingest.errors import QUEUE_UNAVAILABLE, IngestError
 from services.ingest.feeds import Feed
 from services.ingest.fetch import Validators, fetch
 from services.ingest.normalise import normalise
@@ -20,6 +21,11 @@ from services.ingest.parse import parse_feed
 from services.ingest.seen import SeenVersions
 
 log = logging.getLogger(__name__)
+
+# A poll that could not reach Redis is tried again this soon, not a whole poll interval later.
+QUEUE_RETRY_S = 5.0
+# The loop wakes at least this often to sample the extract backlog, so the gauge stays fresh.
+BACKLOG_EVERY_S = 15.0
 
 
 @dataclass
@@ -31,6 +37,7 @@ class PollSummary:
     articles_changed: int = 0
     articles_unchanged: int = 0
     queued: list[tuple[str, str]] = field(default_factory=list)
+    queue_unavailable: int = 0
 
     def add(self, other: "PollSummary") -> None:
         self.feeds += other.feeds
@@ -40,11 +47,18 @@ class PollSummary:
         self.articles_changed += other.articles_changed
         self.articles_unchanged += other.articles_unchanged
         self.queued.extend(other.queued)
+        self.queue_unavailable += other.queue_unavailable
 
 
 class Ingest:
     def __init__(
-        self, feeds: list[Feed], seen: SeenVersions, celery: Celery, http: httpx.Client, max_bytes: int
+        self,
+        feeds: list[Feed],
+        seen: SeenVersions,
+        celery: Celery,
+        http: httpx.Client,
+        max_bytes: int,
+        sample_backlog: Callable[[], int] | None = None,
     ) -> None:
         self.feeds = feeds
         self._seen = seen
@@ -52,6 +66,7 @@ class Ingest:
         self._http = http
         self._max_bytes = max_bytes
         self._validators: dict[str, Validators] = {}
+        self._sample_backlog = sample_backlog
 
     def poll_all(self) -> PollSummary:
         summary = PollSummary()
@@ -72,6 +87,12 @@ class Ingest:
             metrics.POLLS.labels("failed").inc()
             metrics.FAILURES.labels(exc.reason).inc()
             log.warning("feed poll failed", extra={"feed": feed.name, "reason": exc.reason, "error": str(exc)})
+        except QUEUE_UNAVAILABLE as exc:
+            summary.feeds_failed = summary.queue_unavailable = 1
+            metrics.POLLS.labels("failed").inc()
+            metrics.FAILURES.labels("redis").inc()
+            metrics.READY.set(0)
+            log.warning("redis unavailable, poll will be retried", extra={"feed": feed.name, "error": str(exc)})
         finally:
             metrics.IN_PROGRESS.dec()
             metrics.DURATION.observe(time.monotonic() - started)
@@ -121,6 +142,7 @@ class Ingest:
                 metrics.ARTICLES.labels("changed").inc()
         metrics.POLLS.labels("ok").inc()
         metrics.LAST_SUCCESS.set_to_current_time()
+        metrics.READY.set(1)
         log.info(
             "feed polled",
             extra={
@@ -134,12 +156,27 @@ class Ingest:
     def run_forever(self, stop: threading.Event) -> None:
         """Poll each feed at its interval until ``stop`` is set."""
         next_due = {feed.name: 0.0 for feed in self.feeds}
+        self.sample_backlog()  # Readiness from the start, not only after a first round of polls.
         while not stop.is_set():
             now = time.monotonic()
             for feed in self.feeds:
                 if stop.is_set():
                     break
                 if next_due[feed.name] <= now:
-                    self.poll(feed)
-                    next_due[feed.name] = time.monotonic() + feed.poll_interval_s
-            stop.wait(max(0.5, min(next_due.values()) - time.monotonic()))
+                    polled = self.poll(feed)
+                    wait = QUEUE_RETRY_S if polled.queue_unavailable else feed.poll_interval_s
+                    next_due[feed.name] = time.monotonic() + wait
+            self.sample_backlog()
+            stop.wait(max(0.5, min(BACKLOG_EVERY_S, min(next_due.values()) - time.monotonic())))
+
+    def sample_backlog(self) -> None:
+        """Refresh the extract backlog gauge, and readiness with it: both say whether Redis answers."""
+        if self._sample_backlog is None:
+            return
+        try:
+            self._sample_backlog()
+        except QUEUE_UNAVAILABLE as exc:
+            metrics.READY.set(0)
+            log.warning("redis unavailable, cannot sample the extract backlog", extra={"error": str(exc)})
+            return
+        metrics.READY.set(1)
