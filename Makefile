@@ -46,10 +46,12 @@ typecheck: setup
 
 test: setup services  ## lint, types, unit, integration and end-to-end tests
 	@scripts/ensure-postgres
+	@scripts/ensure-promtool
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/pytest
 
 unit: setup  ## only the tests that need no servers
+	@scripts/ensure-promtool
 	$(BIN)/pytest tests/unit
 
 clean:  ## remove the virtual environment and local data
@@ -67,6 +69,24 @@ eval: setup  ## score extraction on the gold set (tests/gold): P/R/F1 for linkin
 
 bench-extract: setup  ## articles/s and peak memory per extract worker, per NER backend (a few minutes)
 	$(BIN)/python -m bench.extract.run
+
+# --- Newswire's own NER model (issue 7): see services/extract/models/newswire-ner/MODEL_CARD.md ---
+NER_DATA ?= ../shared/data/ner
+NER_MODEL := services/extract/models/newswire-ner
+NER_BUILD := build/ner
+.PHONY: train-ner eval-ner bench-ner
+
+train-ner: setup  ## train Newswire's NER model on shared/data/ner (CPU, ~45 min on 2 busy cores) and export it into the repo
+	$(PY) -m pip install --quiet -e ".[ner-train]"
+	$(PY) -m services.extract.ner_model.train --data $(NER_DATA) --out $(NER_BUILD)/checkpoint --seed 7 --epochs 2
+	$(PY) -m services.extract.ner_model.export $(NER_BUILD)/checkpoint $(NER_MODEL) --work $(NER_BUILD)/onnx
+	$(PY) -m services.extract.ner_model.evaluate --data $(NER_DATA) --split dev
+
+eval-ner: setup  ## entity P/R/F1 per type, Newswire's model beside spaCy's small pipeline (GUM test, its news, gold articles)
+	$(PY) -m services.extract.ner_model.evaluate --data $(NER_DATA) --gold tests/ner_gold
+
+bench-ner: setup  ## articles/s, load time and memory of Newswire's model against spaCy's (2 threads)
+	$(PY) bench/ner_speed.py --data $(NER_DATA) --threads 2
 
 # --- ingest (issue 3) ---------------------------------------------------------------------------
 .PHONY: bench-ingest

@@ -62,6 +62,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     with build(settings, feeds, celery) as ingest:
         if args.once:
             summary = ingest.poll_all()
+            ingest.sample_backlog()
             print(f"polled {summary.feeds} feeds, queued {len(summary.queued)} articles")
             return 1 if summary.feeds_failed == summary.feeds and summary.feeds else 0
         ingest.run_forever(_stop_event())

@@ -21,7 +21,7 @@ import redis
 from services.common import logs, metrics
 from services.common.celery_config import make_app
 from services.common.errors import NewswireError
-from services.common.settings import load
+from services.common.settings import load, redact_url
 from services.extract.settings import ExtractSettings
 from services.ingest.claims import SharedSchedule
 from services.ingest.feeds import load_registry
@@ -62,7 +62,7 @@ def _check_redis(url: str) -> redis.Redis:
         client.ping()
     except redis.RedisError as exc:
         raise LaunchError(
-            f"Redis at {url} does not answer ({exc}). Start one with `redis-server --daemonize yes` "
+            f"Redis at {redact_url(url)} does not answer ({exc}). Start one with `redis-server --daemonize yes` "
             "(Debian/Ubuntu: `apt-get install redis-server`; macOS: `brew install redis`), "
             "or point --redis / NEWSWIRE_REDIS_URL at a running server."
         ) from None
@@ -73,6 +73,8 @@ def describe_ner(settings: ExtractSettings) -> str:
     """Say up front which NER model the worker will get, without loading it here."""
     if settings.ner_backend == "spacy":
         return "NER: spaCy en_core_web_sm (NEWSWIRE_NER_BACKEND=spacy)"
+    if settings.ner_backend == "onnx":
+        return "NER: Newswire's own ONNX model (NEWSWIRE_NER_BACKEND=onnx)"
     model = settings.ner_model
     if Path(model).is_dir():
         return f"NER: transformers model from {model}"
@@ -255,7 +257,7 @@ def run_local(once: bool, as_json: bool, timeout_s: float) -> int:
         f"Stored {result.articles_stored} articles with {result.mentions} entity mentions"
         f"{f', {result.articles_failed} failed (see the dead-letter streams)' if result.articles_failed else ''}. "
         f"The database now holds {result.db_articles} articles and {result.db_mentions} mentions "
-        f"({store_settings.db_url}). Took {result.seconds}s."
+        f"({redact_url(store_settings.db_url)}). Took {result.seconds}s."
     )
     if as_json:
         print(json.dumps(asdict(result)))

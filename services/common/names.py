@@ -79,3 +79,9 @@ class Keys:
     def celery_prefix(self) -> str:
         """Prefix of every key Celery's Redis transport writes (queues, unacked, bindings)."""
         return f"{self.namespace}:celery:"
+
+    def celery_queue_lists(self, queue: str) -> list[str]:
+        """The Redis lists that hold a Celery queue's waiting messages: kombu's Redis transport keeps
+        one list per priority step (0, 3, 6, 9), the first named after the queue alone and the others
+        with the step appended after its separator ``\\x06\\x16``."""
+        return [f"{self.celery_prefix}{queue}"] + [f"{self.celery_prefix}{queue}\x06\x16{step}" for step in (3, 6, 9)]

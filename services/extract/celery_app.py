@@ -8,23 +8,41 @@ import logging
 import os
 from typing import Any
 
-from celery import Celery, signals
+from celery import Celery, bootsteps, signals
 from prometheus_client import multiprocess
 
 from services.common import logs
 from services.common import metrics as common_metrics
 from services.common.celery_config import make_app
 from services.common.settings import load
+from services.extract import metrics
 from services.extract.settings import ExtractSettings
 from services.extract.tasks import WorkerState, register
 
 log = logging.getLogger(__name__)
 
 
+class Readiness(bootsteps.StartStopStep):  # type: ignore[misc]
+    """Readiness as the consumer sees it: Celery starts the consumer's steps once the broker
+    connection is up, and stops them when it is lost (before reconnecting) or at shutdown."""
+
+    requires = ("celery.worker.consumer.tasks:Tasks",)
+
+    def start(self, consumer: Any) -> None:
+        metrics.READY.set(1)
+
+    def stop(self, consumer: Any) -> None:
+        metrics.READY.set(0)
+
+    def shutdown(self, consumer: Any) -> None:
+        metrics.READY.set(0)
+
+
 def create_app(settings: ExtractSettings) -> Celery:
     app = make_app("extract", settings.redis_url, settings.keys, settings.visibility_timeout_s)
     app.conf.worker_concurrency = settings.extract_concurrency
     register(app, WorkerState(settings))
+    app.steps["consumer"].add(Readiness)
 
     @signals.setup_logging.connect(weak=False)
     def _logging(**_: Any) -> None:

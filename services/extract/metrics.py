@@ -33,6 +33,11 @@ MODEL_LOAD = Histogram(
     "Time to load the NER model in a worker process.",
     buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120),
 )
+READY = Gauge(
+    "newswire_extract_ready",
+    "1 while the worker is connected to the broker and consuming tasks, 0 while it reconnects or stops.",
+    multiprocess_mode="livemax",
+)
 LINKED = Counter(
     "newswire_extract_mentions_linked_total",
     "Mentions by linking outcome (linked to a canonical entity, or not).",

@@ -6,7 +6,11 @@ from services.common.settings import CommonSettings
 
 
 class ExtractSettings(CommonSettings):
-    ner_backend: Literal["transformers", "spacy"] = Field("transformers", description="Which NER backend to load.")
+    ner_backend: Literal["transformers", "onnx", "spacy"] = Field(
+        "transformers",
+        description="Which NER backend to load: a transformers model, Newswire's own ONNX model (shipped; "
+        "NEWSWIRE_NER_MODEL may name another exported one), or spaCy's small English pipeline.",
+    )
     ner_model: str = Field(
         "dslim/bert-base-NER",
         description="transformers model: a local folder, or a hub id (baked into the image).",

@@ -1,9 +1,12 @@
-"""Named-entity taggers: the transformers backend (production) and spaCy's small English pipeline
-(offline fallback). Both return :class:`Mention` spans as character offsets into the text given.
+"""Named-entity taggers: the transformers backend (production), spaCy's small English pipeline (offline
+fallback) and Newswire's own ONNX model (``NEWSWIRE_NER_BACKEND=onnx``, in
+:mod:`services.extract.onnx_tagger`). All return :class:`Mention` spans as character offsets into the
+text given.
 """
 
 import logging
 import os
+from pathlib import Path
 from typing import Any, Protocol
 
 from services.common.schema import EntityLabel, Mention, Tagger, TextField
@@ -130,14 +133,23 @@ class SpacyTagger:
 
 def load_tagger(backend: str, model: str, fallback: bool, stride: int, min_score: float) -> NerTagger:
     """The configured tagger; when the transformers model fails to load and ``fallback`` allows it,
-    spaCy's pipeline, with a warning that says so plainly."""
+    spaCy's pipeline, with a warning that says so plainly. ``backend="onnx"`` loads Newswire's own model
+    (:mod:`services.extract.onnx_tagger`): the exported one in ``model`` when that folder holds one, else
+    the one shipped in the repository."""
     if backend == "spacy":
         return SpacyTagger()
+    if backend == "onnx":
+        from services.extract.onnx_tagger import MODEL_DIR, OnnxTagger
+
+        folder = Path(model) if (Path(model) / "model.onnx").is_file() else MODEL_DIR
+        return OnnxTagger(folder, stride, min_score)
     try:
         return TransformersTagger(model, stride, min_score)
     except ModelLoadError as exc:
         if not fallback:
             raise
+        # Newswire's own model is not the fallback yet: on the sample articles it found no more than
+        # spaCy and broke their story (MODEL_CARD.md in services/extract/models/newswire-ner).
         log.warning(
             "transformers model unavailable, using the offline spaCy backend instead "
             "(set NEWSWIRE_NER_FALLBACK=false to make this an error)",

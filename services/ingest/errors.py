@@ -21,6 +21,9 @@ IngestError
              not_found          a local feed file does not exist
 """
 
+import kombu.exceptions
+import redis
+
 REASONS = frozenset(
     {
         "timeout",
@@ -56,3 +59,14 @@ class FetchError(IngestError):
         self.status = status
         # The server's Retry-After header, when it sent one (429 and 503 usually do).
         self.retry_after = retry_after
+
+
+# Redis (the seen hash, the schedule or the Celery broker) cannot be reached right now: the poll is
+# retried soon, and nothing is recorded as seen that was not queued. Redis errors, not IngestErrors:
+# they say nothing about the feed.
+QUEUE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    redis.BusyLoadingError,
+    kombu.exceptions.OperationalError,
+)

@@ -61,3 +61,9 @@ REDIRECTS = Counter(
 PAGES = Counter(
     "newswire_ingest_pages_total", "Article pages fetched for summary-only feeds, by outcome.", ["outlet", "outcome"]
 )
+# Sampled by ingest after each round of polls: ingest is the producer and already holds a Redis
+# connection, and one LLEN per priority list is cheaper than a Celery inspect round trip.
+EXTRACT_QUEUE = Gauge(
+    "newswire_ingest_extract_queue_messages", "Tag tasks waiting in the extract queue, not yet taken by a worker."
+)
+READY = Gauge("newswire_ingest_ready", "1 while ingest reaches Redis and can queue articles, else 0.")

@@ -10,7 +10,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -22,8 +22,9 @@ from celery import Celery
 from services.common.names import QUEUE_EXTRACT, TASK_TAG_ARTICLE
 from services.common.schema import Article
 from services.ingest import metrics, schedule
+from services.ingest.backlog import sample_extract_queue
 from services.ingest.claims import Claim, FeedState, SharedSchedule
-from services.ingest.errors import FetchError
+from services.ingest.errors import QUEUE_UNAVAILABLE, FetchError
 from services.ingest.feeds import Feed
 from services.ingest.fetch import Fetched, Validators, fetch
 from services.ingest.guard import ClientPool, make_client
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 _HOST_WAIT_LOOP_S = 5.0
 _HOST_WAIT_ONCE_S = 60.0
 _GAUGE_EVERY_S = 15.0
+# A loop that cannot reach Redis tries again this soon.
+_REDIS_RETRY_S = 5.0
 
 
 @dataclass
@@ -53,8 +56,10 @@ class PollSummary:
     articles_changed: int = 0
     articles_unchanged: int = 0
     queued: list[tuple[str, str]] = field(default_factory=list)
+    queue_unavailable: int = 0
 
     def add(self, other: "PollSummary") -> None:
+        self.queue_unavailable += other.queue_unavailable
         self.feeds += other.feeds
         self.feeds_failed += other.feeds_failed
         self.feeds_not_modified += other.feeds_not_modified
@@ -138,6 +143,7 @@ class Ingest:
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
         self._owned_redis: redis.Redis | None = None
+        self._sample_backlog: Callable[[], int] | None = None
 
     def __enter__(self) -> "Ingest":
         return self
@@ -171,11 +177,28 @@ class Ingest:
                 log.info("feed is being polled by another replica; skipped", extra={"feed": feed.name})
                 return PollSummary(feeds_skipped=1)
             return self.poll(feed, claim, _HOST_WAIT_ONCE_S)
-        except redis.RedisError as exc:
-            # Redis went away mid-poll: this feed's claim expires and it is polled again later.
-            metrics.POLLS.labels(feed.outlet, "redis_error").inc()
-            log.error("feed poll lost its Redis connection", extra={"feed": feed.name, "error": str(exc)})
-            return PollSummary(feeds=1, feeds_failed=1)
+        except QUEUE_UNAVAILABLE as exc:
+            return self._redis_away(feed, exc)
+
+    def _redis_away(self, feed: Feed, exc: Exception) -> PollSummary:
+        """Redis went away mid-poll: the feed's claim expires and it is polled again soon after."""
+        metrics.POLLS.labels(feed.outlet, "redis").inc()
+        metrics.FAILURES.labels(feed.outlet, "redis").inc()
+        metrics.READY.set(0)
+        log.warning("redis unavailable, poll will be retried", extra={"feed": feed.name, "error": str(exc)})
+        return PollSummary(feeds=1, feeds_failed=1, queue_unavailable=1)
+
+    def sample_backlog(self) -> None:
+        """Refresh the extract backlog gauge, and readiness with it: both say whether Redis answers."""
+        if self._sample_backlog is None:
+            return
+        try:
+            self._sample_backlog()
+        except QUEUE_UNAVAILABLE as exc:
+            metrics.READY.set(0)
+            log.warning("redis unavailable, cannot sample the extract backlog", extra={"error": str(exc)})
+            return
+        metrics.READY.set(1)
 
     def run_forever(self, stop: threading.Event) -> None:
         """Poll due feeds until ``stop`` is set, then finish the polls under way."""
@@ -185,17 +208,27 @@ class Ingest:
         with ThreadPoolExecutor(self.config.workers, "ingest") as pool:
             while not stop.is_set():
                 free = self.config.workers - len(in_flight)
-                claims = self.schedule.claim_due(free) if free > 0 else []
+                try:
+                    claims = self.schedule.claim_due(free) if free > 0 else []
+                    due = self.schedule.next_due() if free > len(claims) else None
+                except QUEUE_UNAVAILABLE as exc:
+                    # Redis is away: nothing can be claimed; report not ready and try again soon.
+                    metrics.READY.set(0)
+                    log.warning("redis unavailable, cannot claim feeds", extra={"error": str(exc)})
+                    stop.wait(_REDIS_RETRY_S)
+                    continue
                 for claim in claims:
                     in_flight.add(pool.submit(self._poll_claimed, claim))
                 if time.monotonic() >= next_gauges:
-                    self._update_gauges()
+                    try:
+                        self._update_gauges()
+                    except QUEUE_UNAVAILABLE as exc:
+                        metrics.READY.set(0)
+                        log.warning("redis unavailable, cannot read the schedule", extra={"error": str(exc)})
+                    self.sample_backlog()
                     next_gauges = time.monotonic() + _GAUGE_EVERY_S
-                if free > len(claims):
-                    due = self.schedule.next_due()
-                    pause = 1.0 if due is None else min(1.0, max(0.02, due - self.schedule.now()))
-                else:
-                    pause = 1.0
+                # ``due`` is None when every worker is busy, or when nothing is scheduled.
+                pause = 1.0 if due is None else min(1.0, max(0.02, due - time.time()))
                 if in_flight:
                     done, _ = wait(in_flight, timeout=pause, return_when=FIRST_COMPLETED)
                     in_flight -= done
@@ -214,7 +247,10 @@ class Ingest:
             self.schedule.release(claim, 60)
             return PollSummary()
         metrics.SCHEDULE_LAG.observe(claim.lag_s)
-        return self.poll(feed, claim, _HOST_WAIT_LOOP_S)
+        try:
+            return self.poll(feed, claim, _HOST_WAIT_LOOP_S)
+        except QUEUE_UNAVAILABLE as exc:
+            return self._redis_away(feed, exc)
 
     def _update_gauges(self) -> None:
         now = self.schedule.now()
@@ -320,6 +356,7 @@ class Ingest:
             feed_stated = self._ingest_body(feed, fetched, now, summary)
         metrics.POLLS.labels(feed.outlet, outcome).inc()
         metrics.LAST_SUCCESS.labels(feed.outlet).set_to_current_time()
+        metrics.READY.set(1)
         stated = max((s for s in (headers_stated, feed_stated) if s), default=None)
         state = replace(
             state,
@@ -583,4 +620,5 @@ def build(
         hosts,
     )
     ingest._owned_redis = client
+    ingest._sample_backlog = lambda: sample_extract_queue(client, keys)
     return ingest

@@ -32,6 +32,10 @@ FROM_FETCH = Histogram(
     "From an article's fetch by ingest to its commit.",
     buckets=E2E_BUCKETS,
 )
+READY = Gauge(
+    "newswire_store_ready",
+    "1 while store reaches Redis and the database and consumes, 0 while it waits for either to come back.",
+)
 DEAD_LETTERS = Counter(
     "newswire_store_dead_letters_total",
     "Messages moved to the dead-letter stream, by reason (malformed, schema_version, invalid, rejected).",

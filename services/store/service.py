@@ -82,8 +82,11 @@ class Store:
                     ready = True
                     log.info("consuming tagged articles", extra={"consumer": self._consumer.consumer})
                 self.step(stop)
+                metrics.READY.set(1)
                 backoff = 1.0
             except TRANSIENT_REDIS as exc:
+                # Readiness says so at once; pending and lag cannot be read and keep their last value.
+                metrics.READY.set(0)
                 # Once back: publish what was committed meanwhile, re-read what we hold.
                 ready = False
                 self._consumer.reread_pending()
@@ -95,14 +98,17 @@ class Store:
                 if "NOGROUP" not in str(exc):
                     raise
                 # Redis came back without the group (restarted without persistence): create it again.
+                metrics.READY.set(0)
                 metrics.FAILURES.labels("redis").inc()
                 log.warning("consumer group missing, creating it again", extra={"error": str(exc)})
                 ready = False
             except TRANSIENT_DB as exc:
+                metrics.READY.set(0)
                 ready = False
                 # The batch we hold is still pending on us: take it again first, not after claim_idle.
                 self._consumer.reread_pending()
                 metrics.FAILURES.labels("database").inc()
+                self._refresh_backlog()  # Redis still answers: the lag that builds up stays visible.
                 log.warning(
                     "database unavailable, retrying", extra={"error": str(exc).splitlines()[0], "retry_in_s": backoff}
                 )
@@ -118,6 +124,14 @@ class Store:
         metrics.PENDING.set(pending)
         metrics.LAG.set(lag)
         return len(messages)
+
+    def _refresh_backlog(self) -> None:
+        try:
+            pending, lag = self._consumer.backlog()
+        except TRANSIENT_REDIS:
+            return
+        metrics.PENDING.set(pending)
+        metrics.LAG.set(lag)
 
     def handle(self, messages: list[Message]) -> None:
         batch: list[tuple[Message, TaggedArticle]] = []

@@ -54,6 +54,7 @@ def test_each_service_reports_what_it_did_on_metrics(service_env: dict[str, str]
         "NEWSWIRE_EXTRACT_METRICS_PORT": str(extract_port),
         "NEWSWIRE_STORE_METRICS_PORT": str(store_port),
     }
+    database.upgrade(database.make_engine(sqlite_url))  # so the test can count rows from the start
     store, worker = _start("store", env), _start("extract", env)
     try:
         assert newswire("ingest", "--once", env=env).returncode == 0

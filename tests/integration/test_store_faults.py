@@ -123,12 +123,18 @@ def test_sigkill_in_the_middle_of_a_batch_loses_and_duplicates_nothing(
     _send(redis_client, keys, range(1, n + 1))
     doomed = _store_process(pg_url, redis_url, namespace, "doomed")
     try:
-        # Kill it once it has committed something and holds a batch it has not acknowledged.
-        _wait(
-            lambda: _stored(engine) > 0 and redis_client.xpending(keys.tagged, GROUP_STORE)["pending"] > 0,
-            120,
-            "the first commits",
-        )
+        # Kill it once it has committed something and holds a batch it has not acknowledged. It is
+        # frozen (SIGSTOP) while we look, so it cannot acknowledge between the look and the kill.
+        def holding_a_batch() -> bool:
+            if _stored(engine) == 0:
+                return False
+            doomed.send_signal(signal.SIGSTOP)
+            if redis_client.xpending(keys.tagged, GROUP_STORE)["pending"] > 0:
+                return True
+            doomed.send_signal(signal.SIGCONT)
+            return False
+
+        _wait(holding_a_batch, 120, "the first commits")
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(10)
     finally:

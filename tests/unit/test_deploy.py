@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings
 
 import services.extract.metrics
 import services.ingest.metrics
+import services.store.api
 import services.store.metrics
 from services.cli import build_parser
 from services.common.settings import ENV_PREFIX
@@ -41,14 +42,20 @@ GRAFANA_DATASOURCES = REPO / "deploy" / "grafana" / "provisioning" / "datasource
 
 SETTINGS: tuple[type[BaseSettings], ...] = (IngestSettings, ExtractSettings, StoreSettings)
 # The compose services that run a Newswire image, and the subcommand each runs.
-APP_SERVICES = {"migrate": "migrate", "ingest": "ingest", "extract": "extract", "store": "store"}
+APP_SERVICES = {"migrate": "migrate", "ingest": "ingest", "extract": "extract", "store": "store", "api": "api"}
 # The long-running services, and the settings field of the port their /metrics listens on.
 METRICS_PORTS: dict[str, tuple[type[BaseSettings], str]] = {
     "ingest": (IngestSettings, "ingest_metrics_port"),
     "extract": (ExtractSettings, "extract_metrics_port"),
     "store": (StoreSettings, "store_metrics_port"),
 }
-METRICS_MODULES: tuple[ModuleType, ...] = (services.ingest.metrics, services.extract.metrics, services.store.metrics)
+# The read API declares its metrics beside its routes, in services/store/api.py.
+METRICS_MODULES: tuple[ModuleType, ...] = (
+    services.ingest.metrics,
+    services.extract.metrics,
+    services.store.metrics,
+    services.store.api,
+)
 # The samples prometheus-client exposes for each metric type, as suffixes of the metric's name.
 SAMPLE_SUFFIXES = {
     "counter": ("_total", "_created"),
@@ -158,6 +165,8 @@ def test_every_newswire_image_service_is_checked() -> None:
         assert build["args"]["SERVICE"] in extras, f"{name} builds an image for an extra pyproject.toml lacks"
     assert _service("migrate")["build"] == _service("store")["build"], "migrate runs the store image"
     assert _service("migrate")["image"] == _service("store")["image"]
+    assert _service("api")["build"] == _service("store")["build"], "the read API runs the store image"
+    assert _service("api")["image"] == _service("store")["image"]
 
 
 @pytest.mark.parametrize("service", METRICS_PORTS)
@@ -171,6 +180,22 @@ def test_metrics_port_and_healthcheck_match_the_settings(service: str) -> None:
     assert "/metrics" in probe
     scrape = _scrape_config(service)
     assert scrape["dns_sd_configs"] == [{"names": [service], "type": "A", "port": int(port), "refresh_interval": "30s"}]
+
+
+def test_read_api_port_readiness_probe_and_scrape_match_the_settings() -> None:
+    port = str(_default(StoreSettings, "store_api_port"))
+    config = _service("api")
+    assert [str(p) for p in config["expose"]] == [port]
+    assert config["ports"] == [f"127.0.0.1:{port}:{port}"]
+    probe = " ".join(config["healthcheck"]["test"])
+    assert f"'NEWSWIRE_STORE_API_PORT', '{port}'" in probe
+    assert "/readyz" in probe
+    assert _scrape_config("api")["dns_sd_configs"] == [
+        {"names": ["api"], "type": "A", "port": int(port), "refresh_interval": "30s"}
+    ]
+    assert _service("api")["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    # One API per deployment: the store writer does not serve a second one beside it.
+    assert _service("store")["environment"]["NEWSWIRE_STORE_API_PORT"] == "0"
 
 
 def test_extract_can_be_scaled() -> None:
@@ -192,8 +217,9 @@ def test_app_service_settings_and_limits(service: str) -> None:
     assert set(environment) - known == set(), "compose sets a NEWSWIRE_* variable no settings class reads"
     if service != "migrate":
         assert config["healthcheck"]["test"]
+    if service not in ("migrate", "api"):  # the read API reads the database only
         assert environment["NEWSWIRE_REDIS_URL"] == "redis://redis:6379/0"
-    if service in ("migrate", "store"):
+    if service in ("migrate", "store", "api"):
         assert re.fullmatch(
             r"postgresql://newswire:\$\{POSTGRES_PASSWORD(:\?[^}]*)?\}@postgres:5432/newswire",
             environment["NEWSWIRE_DB_URL"],

@@ -100,7 +100,7 @@ def test_variables_are_read(
         (IngestSettings, "NEWSWIRE_VISIBILITY_TIMEOUT_S", "0", "greater than 0"),
         (IngestSettings, "NEWSWIRE_LOG_LEVEL", "LOUD", "'DEBUG', 'INFO', 'WARNING' or 'ERROR'"),
         (IngestSettings, "NEWSWIRE_LOG_FORMAT", "xml", "'text' or 'json'"),
-        (ExtractSettings, "NEWSWIRE_NER_BACKEND", "regex", "'transformers' or 'spacy'"),
+        (ExtractSettings, "NEWSWIRE_NER_BACKEND", "regex", "'transformers', 'onnx' or 'spacy'"),
         (ExtractSettings, "NEWSWIRE_NER_MIN_SCORE", "1.5", "less than or equal to 1"),
         (ExtractSettings, "NEWSWIRE_EXTRACT_CONCURRENCY", "0", "greater than or equal to 1"),
         (ExtractSettings, "NEWSWIRE_NER_FALLBACK", "maybe", "valid boolean"),
