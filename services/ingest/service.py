@@ -214,6 +214,7 @@ class Ingest:
                 except QUEUE_UNAVAILABLE as exc:
                     # Redis is away: nothing can be claimed; report not ready and try again soon.
                     metrics.READY.set(0)
+                    metrics.FAILURES.labels("", "redis").inc()  # no outlet: the whole loop failed
                     log.warning("redis unavailable, cannot claim feeds", extra={"error": str(exc)})
                     stop.wait(_REDIS_RETRY_S)
                     continue
@@ -221,6 +222,9 @@ class Ingest:
                     in_flight.add(pool.submit(self._poll_claimed, claim))
                 if time.monotonic() >= next_gauges:
                     try:
+                        # A Redis that restarted empty has lost the schedule: put the feeds back.
+                        if self.schedule.size() < len(self.feeds):
+                            self.schedule.sync(f.name for f in self.feeds)
                         self._update_gauges()
                     except QUEUE_UNAVAILABLE as exc:
                         metrics.READY.set(0)
