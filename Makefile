@@ -87,3 +87,8 @@ eval-ner: setup  ## entity P/R/F1 per type, Newswire's model beside spaCy's smal
 
 bench-ner: setup  ## articles/s, load time and memory of Newswire's model against spaCy's (2 threads)
 	$(PY) bench/ner_speed.py --data $(NER_DATA) --threads 2
+
+# --- ingest (issue 3) ---------------------------------------------------------------------------
+.PHONY: bench-ingest
+bench-ingest: setup services  ## ingest vs a sequential feedparser loop on 1,000 and 10,000 local feeds (last line: JSON)
+	$(PY) bench/ingest_bench.py

@@ -47,36 +47,19 @@ def _apply_flags(args: argparse.Namespace) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    import httpx
-    import redis
-
     from services.common import logs, metrics
     from services.common.celery_config import make_app
     from services.common.settings import load
-    from services.ingest.backlog import sample_extract_queue
     from services.ingest.feeds import load_registry
-    from services.ingest.seen import SeenVersions
-    from services.ingest.service import Ingest
+    from services.ingest.service import build
     from services.ingest.settings import IngestSettings
 
     settings = load(IngestSettings)
     logs.setup("ingest", settings.log_level, settings.log_format)
     feeds = load_registry(settings.feeds)
     metrics.serve(settings.ingest_metrics_port)
-    client = redis.Redis.from_url(settings.redis_url)
     celery = make_app("ingest", settings.redis_url, settings.keys, settings.visibility_timeout_s)
-    timeout = httpx.Timeout(settings.fetch_timeout_s)
-    with httpx.Client(
-        timeout=timeout, follow_redirects=True, max_redirects=5, headers={"User-Agent": settings.user_agent}
-    ) as http:
-        ingest = Ingest(
-            feeds,
-            SeenVersions(client, settings.keys.ingest_seen),
-            celery,
-            http,
-            settings.max_feed_bytes,
-            sample_backlog=lambda: sample_extract_queue(client, settings.keys),
-        )
+    with build(settings, feeds, celery) as ingest:
         if args.once:
             summary = ingest.poll_all()
             ingest.sample_backlog()
@@ -84,6 +67,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             return 1 if summary.feeds_failed == summary.feeds and summary.feeds else 0
         ingest.run_forever(_stop_event())
     return 0
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    from services.ingest.commands import run_feeds_command
+
+    return run_feeds_command(args)
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -260,6 +249,25 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--feeds", metavar="FILE", help="feed registry YAML (NEWSWIRE_FEEDS)")
     _common_flags(ingest)
     ingest.set_defaults(handler=cmd_ingest)
+
+    feeds = commands.add_parser(
+        "feeds",
+        help="list feeds and their health, check one, re-enable a broken one",
+        description="Inspect and repair the feed schedule that every ingest replica shares.",
+    )
+    feeds_commands = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    feeds_list = feeds_commands.add_parser("list", help="every feed: state, failures, last success, next poll")
+    feeds_list.add_argument("--json", action="store_true", help="one JSON object per feed")
+    feeds_check = feeds_commands.add_parser(
+        "check", help="fetch one feed (a URL or a registry name) and show what would be ingested, queuing nothing"
+    )
+    feeds_check.add_argument("target", metavar="URL|NAME")
+    feeds_enable = feeds_commands.add_parser("enable", help="clear a broken feed's failures and poll it again")
+    feeds_enable.add_argument("name", metavar="NAME")
+    for sub in (feeds_list, feeds_check, feeds_enable):
+        sub.add_argument("--feeds", metavar="FILE", help="feed registry YAML (NEWSWIRE_FEEDS)")
+        _common_flags(sub)
+    feeds.set_defaults(handler=cmd_feeds)
 
     extract = commands.add_parser("extract", help="run a Celery worker that tags articles")
     _common_flags(extract)

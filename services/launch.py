@@ -16,7 +16,6 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import httpx
 import redis
 
 from services.common import logs, metrics
@@ -24,9 +23,9 @@ from services.common.celery_config import make_app
 from services.common.errors import NewswireError
 from services.common.settings import load, redact_url
 from services.extract.settings import ExtractSettings
+from services.ingest.claims import SharedSchedule
 from services.ingest.feeds import load_registry
-from services.ingest.seen import SeenVersions
-from services.ingest.service import Ingest, PollSummary
+from services.ingest.service import PollSummary, build
 from services.ingest.settings import IngestSettings
 from services.store import database
 from services.store.repository import article_count, mention_count, stored_versions
@@ -190,7 +189,11 @@ def run_local(once: bool, as_json: bool, timeout_s: float) -> int:
         engine = database.make_engine(store_settings.db_url)
         database.upgrade(engine)
         engine.dispose()
-        _forget_what_the_database_lacks(client, ingest_settings.keys.ingest_seen, store_settings.db_url)
+        if _forget_what_the_database_lacks(client, ingest_settings.keys.ingest_seen, store_settings.db_url):
+            # A 304 would skip those articles' feeds: fetch them in full once more.
+            SharedSchedule(client, ingest_settings.keys, ingest_settings.ingest_claim_ttl_s).forget_validators(
+                f.name for f in feeds
+            )
         log.info(describe_ner(extract_settings))
     except LaunchError as exc:
         print(f"newswire: {exc}", file=sys.stderr)
@@ -208,13 +211,7 @@ def run_local(once: bool, as_json: bool, timeout_s: float) -> int:
     celery = make_app("ingest", ingest_settings.redis_url, ingest_settings.keys, ingest_settings.visibility_timeout_s)
     keys = ingest_settings.keys
     try:
-        with httpx.Client(
-            timeout=httpx.Timeout(ingest_settings.fetch_timeout_s),
-            follow_redirects=True,
-            max_redirects=5,
-            headers={"User-Agent": ingest_settings.user_agent},
-        ) as http:
-            ingest = Ingest(feeds, SeenVersions(client, keys.ingest_seen), celery, http, ingest_settings.max_feed_bytes)
+        with build(ingest_settings, feeds, celery) as ingest:
             if not once:
                 stop = threading.Event()
                 for signum in (signal.SIGINT, signal.SIGTERM):

@@ -42,6 +42,40 @@ class Keys:
         return f"{self.namespace}:ingest:seen"
 
     @property
+    def ingest_article_feeds(self) -> str:
+        """Hash of article id to the feeds known to carry it (comma-separated feed names)."""
+        return f"{self.namespace}:ingest:article-feeds"
+
+    @property
+    def ingest_schedule(self) -> str:
+        """Sorted set of feed name to the Unix time it is next due; every ingest replica shares it."""
+        return f"{self.namespace}:ingest:schedule"
+
+    @property
+    def ingest_feed_prefix(self) -> str:
+        return f"{self.namespace}:ingest:feed:"
+
+    def ingest_feed(self, name: str) -> str:
+        """Hash of one feed's state: validators, current URL, failures, broken reason, last poll."""
+        return f"{self.ingest_feed_prefix}{name}"
+
+    @property
+    def ingest_claim_prefix(self) -> str:
+        return f"{self.namespace}:ingest:claim:"
+
+    def ingest_claim(self, name: str) -> str:
+        """String holding the token of the replica polling a feed; it expires with the claim."""
+        return f"{self.ingest_claim_prefix}{name}"
+
+    def ingest_host(self, host: str) -> str:
+        """Hash of one host's politeness state: when the next request may start, backoff."""
+        return f"{self.namespace}:ingest:host:{host}"
+
+    def ingest_host_slots(self, host: str) -> str:
+        """Sorted set of the requests under way to one host, scored by when each lease expires."""
+        return f"{self.namespace}:ingest:host:{host}:slots"
+
+    @property
     def celery_prefix(self) -> str:
         """Prefix of every key Celery's Redis transport writes (queues, unacked, bindings)."""
         return f"{self.namespace}:celery:"

@@ -45,6 +45,9 @@ class Article(_Message):
     body_html: str = ""
     body_text: str = ""
     language: str | None = None
+    # Every feed known to carry this article (the same story syndicated in several feeds is one
+    # article). Optional with a default, so producers that do not set it still validate.
+    feeds: list[str] = []
 
 
 class Mention(_Message):

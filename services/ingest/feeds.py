@@ -19,7 +19,12 @@ class Feed(BaseModel):
     url: str
     outlet: str
     language: str | None = None
+    # The shortest wait between two polls; the publisher's stated freshness can only lengthen it.
     poll_interval_s: int = Field(900, ge=60)
+    # The longest wait between two polls of a healthy feed (default: NEWSWIRE_INGEST_MAX_INTERVAL_S).
+    max_interval_s: int | None = Field(None, ge=60)
+    # Fetch article pages for summary-only entries (default: NEWSWIRE_INGEST_FETCH_PAGES).
+    fetch_pages: bool | None = None
 
 
 def load_registry(path: Path) -> list[Feed]:

@@ -8,6 +8,7 @@ content, so an edited story is a new version of the same article.
 import calendar
 import hashlib
 import json
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ import lxml.html
 
 from services.common.schema import Article
 from services.ingest.feeds import Feed
+from services.ingest.language import detect, to_unicode
 
 # Query parameters that only track the reader; dropping them makes one story one URL.
 _TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "mc_cid", "mc_eid", "igshid", "ref", "cmpid"})
@@ -39,8 +41,27 @@ def canonical_url(url: str, base: str | None = None) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
 
 
+# A heading that starts a list of links to other stories: it and what follows are page furniture,
+# not the article, and must not reach the tagger. Cut only when every paragraph after it is as short
+# as a headline, so a story that merely has such a line in the middle keeps its text.
+_BOILERPLATE = re.compile(
+    r"^(?:related(?: stories| articles| news| posts| coverage)|more stories|you (?:may|might) also like)\s*:?$",
+    re.IGNORECASE,
+)
+_HEADLINE_CHARS = 160
+
+
+def drop_boilerplate(paragraphs: list[str]) -> list[str]:
+    for index, paragraph in enumerate(paragraphs):
+        short_tail = all(len(p) <= _HEADLINE_CHARS for p in paragraphs[index + 1 :])
+        if index and _BOILERPLATE.match(paragraph) and short_tail:
+            return paragraphs[:index]
+    return paragraphs
+
+
 def html_to_text(html: str) -> str:
-    """Readable plain text: block elements become paragraphs, whitespace is folded."""
+    """Readable plain text: block elements become paragraphs, whitespace is folded, and a trailing
+    "RELATED STORIES" (or similar) list is dropped."""
     if not html.strip():
         return ""
     root = lxml.html.fragment_fromstring(html, create_parent="div")
@@ -51,8 +72,8 @@ def html_to_text(html: str) -> str:
             # A break before and after: text on either side of a block is its own paragraph.
             element.text = "\n\n" + (element.text or "")
             element.tail = "\n\n" + (element.tail or "")
-    paragraphs = (" ".join(p.split()) for p in root.text_content().split("\n\n"))
-    return "\n\n".join(p for p in paragraphs if p)
+    paragraphs = [" ".join(p.split()) for p in root.text_content().split("\n\n")]
+    return "\n\n".join(drop_boilerplate([p for p in paragraphs if p]))
 
 
 def _digest(*parts: str) -> str:
@@ -91,10 +112,11 @@ def normalise(
     feed_language: str | None = None,
 ) -> Article | None:
     """The article for one entry, or None when the entry has neither link, GUID nor content."""
-    title = " ".join((entry.get("title") or "").split())
-    body_html = _body_html(entry)
+    # Zawgyi-encoded Burmese becomes Unicode before anything is hashed or read.
+    title = to_unicode(" ".join((entry.get("title") or "").split()))
+    body_html = to_unicode(_body_html(entry))
     body_text = html_to_text(body_html)
-    summary = html_to_text(entry.get("summary", ""))
+    summary = html_to_text(to_unicode(entry.get("summary", "")))
     link = entry.get("link")
     url = canonical_url(link, feed_link) if link else ""
     guid = (entry.get("id") or "").strip()
@@ -107,7 +129,7 @@ def normalise(
     else:
         return None
     published_at, fallback = _published(entry, fetched_at)
-    authors = _authors(entry)
+    authors = [to_unicode(a) for a in _authors(entry)]
     # A fetch-time fallback date is no part of the content: it would make every poll a new version.
     dated = "" if fallback else published_at.isoformat()
     version = _digest(json.dumps([title, url, authors, dated, summary, body_text], ensure_ascii=False))
@@ -125,5 +147,6 @@ def normalise(
         summary=summary,
         body_html=body_html,
         body_text=body_text,
-        language=feed.language or feed_language or entry.get("language"),
+        language=feed.language or feed_language or entry.get("language") or detect(f"{title}\n{summary}\n{body_text}"),
+        feeds=[feed.name],
     )

@@ -154,7 +154,7 @@ def _write_articles(
 
     rows = [
         {
-            **t.article.model_dump(exclude={"schema_version"}),
+            **t.article.model_dump(exclude={"schema_version", "feeds"}),
             "tagger_backend": t.tagger.backend,
             "tagger_model": t.tagger.model,
             "stored_at": now,

@@ -27,6 +27,8 @@ def service_env(namespace: str, redis_url: str, tmp_path: Path) -> Iterator[dict
         NEWSWIRE_REDIS_URL=redis_url,
         NEWSWIRE_REDIS_NAMESPACE=namespace,
         NEWSWIRE_FEEDS=str(SAMPLE_FEEDS),
+        # Tests serve feeds from 127.0.0.1, which ingest refuses by default (server-side request forgery).
+        NEWSWIRE_INGEST_ALLOW_NETWORKS="127.0.0.0/8",
         NEWSWIRE_INGEST_METRICS_PORT="0",
         NEWSWIRE_EXTRACT_METRICS_PORT="0",
         NEWSWIRE_STORE_METRICS_PORT="0",

@@ -1,14 +1,13 @@
 """The extract backlog gauge against the real Redis and Celery's real Redis transport: the keys it
 counts are the ones kombu writes, priorities included."""
 
-import httpx
 import redis
 from prometheus_client import REGISTRY
 
 from services.common.celery_config import make_app
 from services.common.names import QUEUE_EXTRACT, TASK_TAG_ARTICLE, Keys
 from services.ingest.backlog import sample_extract_queue
-from services.ingest.service import Ingest
+from tests.integration.ingest_helpers import make_ingest
 
 
 def _gauge(name: str) -> float | None:
@@ -38,10 +37,10 @@ def test_ingest_reports_not_ready_while_redis_is_away(
 ) -> None:
     keys = Keys(namespace)
     gone = redis.Redis(port=1, socket_connect_timeout=1)  # nothing listens on port 1
-    with httpx.Client() as http:
-        ingest = Ingest([], None, None, http, 1000, sample_backlog=lambda: sample_extract_queue(gone, keys))  # type: ignore[arg-type]
-        ingest.sample_backlog()
-        assert _gauge("newswire_ingest_ready") == 0
-        ingest = Ingest([], None, None, http, 1000, sample_backlog=lambda: sample_extract_queue(redis_client, keys))  # type: ignore[arg-type]
-        ingest.sample_backlog()
-        assert _gauge("newswire_ingest_ready") == 1
+    ingest = make_ingest(redis_url, namespace, [])
+    ingest._sample_backlog = lambda: sample_extract_queue(gone, keys)
+    ingest.sample_backlog()
+    assert _gauge("newswire_ingest_ready") == 0
+    ingest._sample_backlog = lambda: sample_extract_queue(redis_client, keys)
+    ingest.sample_backlog()
+    assert _gauge("newswire_ingest_ready") == 1

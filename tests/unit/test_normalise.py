@@ -441,10 +441,10 @@ def test_summary_and_title_are_plain_single_spaced_text() -> None:
         (RFA, lambda xml: xml, "my", "my"),
         (RFA, lambda xml: xml, None, "en"),
         (RFA, lambda xml: replaced(xml, "<language>en</language>", "<language>en-GB</language>"), None, "en-GB"),
-        (RFA, lambda xml: replaced(xml, "<language>en</language>", ""), None, None),
+        (RFA, lambda xml: replaced(xml, "<language>en</language>", ""), None, "en"),  # detected
         (RFA, lambda xml: replaced(xml, "<language>en</language>", ""), "th", "th"),
         (IRRAWADDY, lambda xml: xml, None, "en"),
-        (AP, lambda xml: xml, None, None),
+        (AP, lambda xml: xml, None, "en"),  # neither registry nor feed says: detected from the text
         (AP, lambda xml: xml, "en", "en"),
         (
             AP,
@@ -458,7 +458,7 @@ def test_summary_and_title_are_plain_single_spaced_text() -> None:
         ),
     ],
 )
-def test_language_from_registry_else_feed(
+def test_language_from_registry_else_feed_else_detected(
     name: str, edit: Edit, feed_language: str | None, expected: str | None
 ) -> None:
     feed = Feed(name="sample", url="https://feeds.example.org/x.xml", outlet="Sample", language=feed_language)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from services.ingest.errors import FetchError
 from services.ingest.parse import parse_feed
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "feeds"
@@ -107,8 +108,12 @@ def test_malformed_xml_is_flagged_and_salvaged(body: bytes, titles: list[str]) -
         (b"Service Unavailable", "text/plain"),
     ],
 )
-def test_non_feed_yields_no_entries(body: bytes, content_type: str | None) -> None:
-    assert parse_feed(body, content_type).entries == []
+def test_non_feed_is_refused_as_not_a_feed(body: bytes, content_type: str | None) -> None:
+    # An HTML page or JSON at a feed's address is a wrong URL, not an empty feed: it must say so.
+    with pytest.raises(FetchError) as caught:
+        parse_feed(body, content_type, where="feed x")
+    assert caught.value.reason == "not_a_feed"
+    assert str(caught.value).startswith("feed x: ")
 
 
 @pytest.mark.parametrize(
@@ -159,5 +164,5 @@ def test_body_that_names_a_local_file_is_parsed_as_bytes_not_opened(tmp_path: Pa
     # not make ingest read that file from this machine's disk.
     local = tmp_path / "feed.xml"
     local.write_bytes(sample("rfa-english.xml"))
-    parsed = parse_feed(str(local).encode())
-    assert parsed.entries == []
+    with pytest.raises(FetchError, match="no RSS, Atom or RDF feed"):
+        parse_feed(str(local).encode())

@@ -1,0 +1,56 @@
+"""Burmese in Zawgyi becomes Unicode, languages are detected, and "related stories" lists are cut."""
+
+import pytest
+
+from services.ingest.language import detect, is_zawgyi, to_unicode
+from services.ingest.normalise import html_to_text
+
+UNICODE = "မြန်မာနိုင်ငံ ကချင်ပြည်နယ်တွင် တိုက်ပွဲများ ဖြစ်ပွားခဲ့သည်"
+ZAWGYI = "ျမန္မာႏိုင္ငံ ကခ်င္ျပည္နယ္တြင္ တိုက္ပြဲမ်ား ျဖစ္ပြားခဲ့သည္"
+
+
+def test_zawgyi_is_detected_and_converted() -> None:
+    assert is_zawgyi(ZAWGYI) and not is_zawgyi(UNICODE)
+    assert to_unicode(ZAWGYI) == UNICODE
+
+
+@pytest.mark.parametrize("text", [UNICODE, "Kachin Independence Army", "", "ကချင် KIA 2024"])
+def test_text_that_is_not_zawgyi_is_left_alone(text: str) -> None:
+    assert to_unicode(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The Kachin Independence Army captured the border town on Wednesday, residents said.", "en"),
+        (UNICODE, "my"),
+        ("Les rebelles ont pris la ville frontalière mercredi, selon des habitants.", "fr"),
+        ("KIA", None),  # too short to say
+    ],
+)
+def test_language_detection(text: str, expected: str | None) -> None:
+    assert detect(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<p>Story.</p><p>RELATED STORIES</p><p>Other one</p><p>Other two</p>", "Story."),
+        ("<p>Story.</p><h3>Related articles:</h3><ul><li>Other</li></ul>", "Story."),
+        ("<p>Story.</p><p>You may also like</p><p>x</p>", "Story."),
+        # Long paragraphs after the heading are story, not a list of links: nothing is cut.
+        (
+            "<p>Story.</p><p>Related stories</p><p>" + "Long text. " * 20 + "</p>",
+            "Story.\n\nRelated stories\n\n" + ("Long text. " * 20).strip(),
+        ),
+        # A sentence that merely starts with the words is not a heading.
+        (
+            "<p>Related stories are what this one is about.</p><p>Second.</p>",
+            "Related stories are what this one is about.\n\nSecond.",
+        ),
+        # Nothing is cut before the first paragraph.
+        ("<p>RELATED STORIES</p><p>Body.</p>", "RELATED STORIES\n\nBody."),
+    ],
+)
+def test_related_stories_lists_are_cut(html: str, expected: str) -> None:
+    assert html_to_text(html) == expected
