@@ -202,13 +202,17 @@ class Ingest:
 
     def run_forever(self, stop: threading.Event) -> None:
         """Poll due feeds until ``stop`` is set, then finish the polls under way."""
-        self.schedule.sync(f.name for f in self.feeds)
         in_flight: set[Future[PollSummary]] = set()
         next_gauges = 0.0
+        synced = False
         with ThreadPoolExecutor(self.config.workers, "ingest") as pool:
             while not stop.is_set():
                 free = self.config.workers - len(in_flight)
                 try:
+                    # Inside the guard: ingest may start while Redis is away, and must wait, not die.
+                    if not synced:
+                        self.schedule.sync(f.name for f in self.feeds)
+                        synced = True
                     claims = self.schedule.claim_due(free) if free > 0 else []
                     due = self.schedule.next_due() if free > len(claims) else None
                 except QUEUE_UNAVAILABLE as exc:
