@@ -7,10 +7,17 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.parser import text_string_to_metric_families
+
+import services.extract.metrics
+import services.ingest.metrics
+import services.store.api
+import services.store.metrics
 
 REPO = Path(__file__).resolve().parent.parent
 DASHBOARDS = REPO / "deploy" / "grafana" / "provisioning" / "dashboards"
@@ -112,3 +119,23 @@ def run_healthcheck(service: str, metrics_port: int) -> int:
 def shown_samples(metrics_text: str) -> set[str]:
     """The sample names a /metrics page carries right now."""
     return {sample.name for family in text_string_to_metric_families(metrics_text) for sample in family.samples}
+
+
+# The read API declares its metrics beside its routes, in services/store/api.py.
+METRICS_MODULES: tuple[ModuleType, ...] = (
+    services.ingest.metrics,
+    services.extract.metrics,
+    services.store.metrics,
+    services.store.api,
+)
+
+
+def declared_samples() -> set[str]:
+    """Every sample name the services' metrics modules can expose."""
+    names: set[str] = set()
+    for module in METRICS_MODULES:
+        for value in vars(module).values():
+            if isinstance(value, MetricWrapperBase):
+                for family in value.describe():
+                    names.update(family.name + suffix for suffix in SAMPLE_SUFFIXES[family.type])
+    return names

@@ -5,21 +5,15 @@ checked end to end in tests/e2e/test_observability.py.)"""
 
 import re
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
-from prometheus_client.metrics import MetricWrapperBase
 
-import services.extract.metrics
-import services.ingest.metrics
-import services.store.api
-import services.store.metrics
 from tests.observability import (
     DASHBOARDS,
-    SAMPLE_SUFFIXES,
     dashboards,
+    declared_samples,
     metric_names,
     panels,
     queries,
@@ -27,13 +21,6 @@ from tests.observability import (
 
 REPO = Path(__file__).resolve().parents[2]
 PROVISIONING = REPO / "deploy" / "grafana" / "provisioning"
-# The read API declares its two metrics beside its routes.
-METRICS_MODULES: tuple[ModuleType, ...] = (
-    services.ingest.metrics,
-    services.extract.metrics,
-    services.store.metrics,
-    services.store.api,
-)
 DRILL_DOWNS = {"newswire-ingest", "newswire-extract", "newswire-store"}
 
 
@@ -41,16 +28,6 @@ def _datasource() -> dict[str, Any]:
     (source,) = yaml.safe_load((PROVISIONING / "datasources" / "prometheus.yml").read_text())["datasources"]
     assert isinstance(source, dict)
     return source
-
-
-def _declared_samples() -> set[str]:
-    names: set[str] = set()
-    for module in METRICS_MODULES:
-        for value in vars(module).values():
-            if isinstance(value, MetricWrapperBase):
-                for family in value.describe():
-                    names.update(family.name + suffix for suffix in SAMPLE_SUFFIXES[family.type])
-    return names
 
 
 def test_the_provider_loads_the_dashboards_from_where_compose_mounts_them() -> None:
@@ -142,7 +119,7 @@ def test_drill_downs_filter_by_instance() -> None:
 
 
 def test_every_metric_in_a_dashboard_or_alert_is_declared_by_a_service() -> None:
-    declared = _declared_samples()
+    declared = declared_samples()
     used = {(where, name) for where, expr in queries() for name in metric_names(expr)}
     assert len(used) > 50
     unknown = sorted(f"{where}: {name}" for where, name in used if name not in declared)
@@ -153,4 +130,4 @@ def test_the_metric_name_check_catches_a_misspelt_metric() -> None:
     assert metric_names('sum(rate(newswire_store_mesages_total{outcome="stored"}[5m]))') == {
         "newswire_store_mesages_total"
     }
-    assert "newswire_store_mesages_total" not in _declared_samples()
+    assert "newswire_store_mesages_total" not in declared_samples()

@@ -14,23 +14,18 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
-from prometheus_client.metrics import MetricWrapperBase
 from pydantic_settings import BaseSettings
 
-import services.extract.metrics
-import services.ingest.metrics
-import services.store.api
-import services.store.metrics
 from services.cli import build_parser
 from services.common.settings import ENV_PREFIX
 from services.extract.settings import ExtractSettings
 from services.ingest.settings import IngestSettings
 from services.store.settings import StoreSettings
+from tests.observability import declared_samples
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
@@ -48,21 +43,6 @@ METRICS_PORTS: dict[str, tuple[type[BaseSettings], str]] = {
     "ingest": (IngestSettings, "ingest_metrics_port"),
     "extract": (ExtractSettings, "extract_metrics_port"),
     "store": (StoreSettings, "store_metrics_port"),
-}
-# The read API declares its metrics beside its routes, in services/store/api.py.
-METRICS_MODULES: tuple[ModuleType, ...] = (
-    services.ingest.metrics,
-    services.extract.metrics,
-    services.store.metrics,
-    services.store.api,
-)
-# The samples prometheus-client exposes for each metric type, as suffixes of the metric's name.
-SAMPLE_SUFFIXES = {
-    "counter": ("_total", "_created"),
-    "gauge": ("",),
-    "histogram": ("_bucket", "_count", "_sum", "_created"),
-    "summary": ("", "_count", "_sum", "_created"),
-    "info": ("_info",),
 }
 
 
@@ -389,17 +369,6 @@ def _scrape_config(job: str) -> dict[str, Any]:
     return config
 
 
-def _declared_samples() -> set[str]:
-    """Every sample name the services' metrics modules can expose."""
-    names: set[str] = set()
-    for module in METRICS_MODULES:
-        for value in vars(module).values():
-            if isinstance(value, MetricWrapperBase):
-                for family in value.describe():
-                    names.update(family.name + suffix for suffix in SAMPLE_SUFFIXES[family.type])
-    return names
-
-
 def test_prometheus_config_loads_the_alert_rules() -> None:
     config = _yaml(PROMETHEUS)
     assert config["rule_files"] == ["alerts.yml"]
@@ -408,7 +377,7 @@ def test_prometheus_config_loads_the_alert_rules() -> None:
 
 
 def test_alert_rules_use_declared_metrics() -> None:
-    declared = _declared_samples()
+    declared = declared_samples()
     assert "newswire_extract_tasks_total" in declared and "newswire_store_commit_duration_seconds_bucket" in declared
     groups = _yaml(PROMETHEUS.parent / "alerts.yml")["groups"]
     rules = [rule for group in groups for rule in group["rules"]]
