@@ -16,6 +16,7 @@ import numpy as np
 
 from services.common.schema import EntityLabel, Mention, Tagger, TextField
 from services.extract.casing import case_type
+from services.extract.surface import name_bounds
 from services.extract.taggers import ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,10 @@ class OnnxTagger:
         for first, end, kind, score in decode(rows, self._labels, [word_of[key] for key in keys]):
             if score < self._min_score or kind not in _TYPES:
                 continue
-            start, stop = keys[first][0], keys[end - 1][1]
+            bounds = name_bounds(text, keys[first][0], keys[end - 1][1], kind)
+            if bounds is None:
+                continue
+            start, stop = bounds
             mentions.append(
                 Mention(field=field, start=start, end=stop, text=text[start:stop], label=_TYPES[kind], score=score)
             )

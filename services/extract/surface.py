@@ -46,6 +46,8 @@ _TITLES = (
     "spokesperson",
     "spokesman",
     "chairman",
+    "senator",
+    "sen.",
     "mr.",
     "mr",
     "mrs.",
@@ -74,6 +76,32 @@ def clean(text: str, label: str = "") -> str:
         if len(words) >= 3 and words[0].lower() in _HONORIFICS:
             name = " ".join(words[1:])
     return name.strip()
+
+
+def name_bounds(text: str, start: int, end: int, label: str) -> tuple[int, int] | None:
+    """The character span of the name inside a tagged span ``text[start:end]``: surrounding
+    punctuation, a trailing possessive and (for people) leading titles left out, as ``clean`` leaves
+    them out of the name; None when nothing with a capital letter remains. A tagger's windows and word
+    pieces end spans at piece edges ("KIA’", "Col. Naw Bu"); news text names never need those."""
+    edge = " \t\n.,;:!?\"“”()[]'’‘-–—"
+    while start < end and text[start] in edge:
+        start += 1
+    while end > start and text[end - 1] in edge.replace(".", ""):
+        end -= 1
+    possessive = _POSSESSIVE_RE.search(text[start:end])
+    if possessive and end - start > len(possessive.group()):
+        end = start + possessive.start()
+    while end > start and text[end - 1] in edge.replace(".", ""):
+        end -= 1
+    if label == "PER":
+        title = _TITLE_RE.match(text[start:end])
+        if title and title.end() < end - start:
+            start += title.end()
+        if _TITLE_RE.fullmatch(text[start:end] + " "):
+            return None
+    if not looks_like_a_name(text[start:end]):
+        return None
+    return start, end
 
 
 def fold(text: str) -> str:

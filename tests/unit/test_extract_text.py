@@ -8,7 +8,7 @@ from bench.extract.threshold import load, sweep
 from services.extract import similarity
 from services.extract.counts import find_counts, number
 from services.extract.dates import find_dates
-from services.extract.surface import acronym_definitions, clean, name_key
+from services.extract.surface import acronym_definitions, clean, name_bounds, name_key
 
 
 @pytest.mark.parametrize(
@@ -145,3 +145,25 @@ def test_numbers(text: str, value: int) -> None:
 )
 def test_counts(sentence: str, expected: dict[str, int]) -> None:
     assert find_counts(sentence).model_dump(exclude_none=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "name"),
+    [
+        ("KIA’", "ORG", "KIA"),
+        ("Kachin’s", "LOC", "Kachin"),
+        ("(NUG)", "ORG", "NUG"),
+        ("Col. Naw Bu", "PER", "Naw Bu"),
+        ("Senior General Min Aung Hlaing", "PER", "Min Aung Hlaing"),
+        ("Gen. Min Aung Hlaing's", "PER", "Min Aung Hlaing"),
+        ("U.S.", "LOC", "U.S."),
+        ("Col. Naw Bu", "ORG", "Col. Naw Bu"),  # titles come off people only
+        ("Sen.", "PER", None),  # a title alone names no one
+        ("eastern", "LOC", None),  # no capital: not a name in news text
+        ("’s", "ORG", None),
+    ],
+)
+def test_name_bounds_trims_a_tagged_span_to_the_name(text: str, label: str, name: str | None) -> None:
+    padded = f"said {text} on"
+    bounds = name_bounds(padded, 5, 5 + len(text), label)
+    assert (padded[bounds[0] : bounds[1]] if bounds else None) == name

@@ -87,7 +87,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
 
     tokenizer, model = build_model(args.encoder)
-    docs = load_training(args.data, with_btc=not args.no_btc)
+    docs = load_training(args.data, with_btc=not args.no_btc, silver=args.silver, seed=args.seed)
     examples = pack(tokenizer, docs, args.max_length)
     dev = pack(tokenizer, load_gum(args.data / "gum", "dev"), args.max_length)
     pieces = sum(len(e.input_ids) for e in examples)
@@ -154,6 +154,7 @@ def save(
         "max_length": args.max_length,
         "threads": args.threads,
         "with_btc": not args.no_btc,
+        "silver_documents": args.silver,
         "documents": documents,
         "examples": examples,
         "pieces": pieces,
@@ -188,6 +189,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-btc", action="store_true", help="leave out the Broad Twitter Corpus")
+    parser.add_argument(
+        "--silver", type=int, default=300, help="silver Myanmar-domain documents from the gazetteers (0: none)"
+    )
     args = parser.parse_args(argv)
     if args.encoder is None:
         args.encoder = default_encoder()
