@@ -344,7 +344,9 @@ _WORLD_MULTI = [
 ]
 # Words that look like names to a tagger but are not named entities here (groups, adjectives, nouns).
 _GROUPS = ["Kachin", "Shan", "Karen", "Karenni", "Chin", "Rakhine", "Rohingya", "Bamar", "Ta'ang", "Wa", "Kokang"]
-_DEMONYMS = ["Chinese", "Burmese", "Thai", "Indian", "American", "Japanese", "Russian", "Bangladeshi", "Myanmar"]
+# Nationalities are not names here (CoNLL's MISC); a country is a place even as a modifier ("Myanmar
+# troops"), so "Myanmar" is not among them.
+_DEMONYMS = ["Chinese", "Burmese", "Thai", "Indian", "American", "Japanese", "Russian", "Bangladeshi", "British"]
 _MILITARY = [
     "junta",
     "military council",
@@ -733,7 +735,34 @@ def _t_headline(w: _Writer, p: _Pools) -> None:
         _words(w, rng.choice(["Residents Say", "Rebels Say", "Officials Say"]))
 
 
+def _t_foreign(w: _Writer, p: _Pools) -> None:
+    """Nationalities in the places news puts them, beside a country that is a place."""
+    rng = p.rng
+    demonym = rng.choice(_DEMONYMS)
+    roll = rng.random()
+    if roll < 0.3:
+        _words(
+            w, f"The {rng.choice(['soldiers', 'villagers', 'traders'])} fled to the {demonym} side of the border near"
+        )
+        _place(w, p)
+    elif roll < 0.6:
+        _words(w, f"{demonym} {rng.choice(['officials', 'companies', 'envoys', 'state media'])}")
+        _words(w, rng.choice(["pressed", "urged", "met"]))
+        _org(w, p)
+        _words(w, "to " + rng.choice(["halt the offensive", "reopen the crossing", "hold talks"]))
+        _words(w, "in")
+        w.add(rng.choice(_WORLD + _WORLD_MULTI), "LOC")
+    else:
+        w.add(rng.choice(["Myanmar", "China", "Thailand", "India"]), "LOC")
+        _words(w, rng.choice(["relies on", "resisted", "welcomed"]))
+        _words(w, f"{demonym} {rng.choice(['investment', 'pressure', 'mediation', 'support'])}")
+        _words(w, rng.choice(["in its", "along its"]) + " " + rng.choice(["border areas", "north", "east"]))
+    _when(w, p)
+    w.add(".")
+
+
 TEMPLATES: list[Template] = [
+    _t_foreign,
     _t_capture,
     _t_spokesman,
     _t_fled,
