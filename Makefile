@@ -13,7 +13,7 @@ export PYTHON := $(PY)
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s '	'
 
-setup: $(STAMP)  ## create .venv and install Newswire with every service and the dev tools
+setup: $(STAMP)  ## create .venv and install Newswire with every service, spaCy for comparison and the dev tools
 
 $(STAMP): pyproject.toml
 	@$(BASE_PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	@# torch first, pinned: any other requirement would pull a CUDA build of several gigabytes.
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[ingest,extract,store,dev]"
+	$(PY) -m pip install --quiet -e ".[ingest,extract,store,spacy,dev]"
 	touch $(STAMP)
 
 services: setup  ## make sure Redis answers (starting a local one if needed)
@@ -76,9 +76,9 @@ NER_MODEL := services/extract/models/newswire-ner
 NER_BUILD := build/ner
 .PHONY: train-ner eval-ner bench-ner
 
-train-ner: setup  ## train Newswire's NER model on shared/data/ner (CPU, ~45 min on 2 busy cores) and export it into the repo
+train-ner: setup  ## train Newswire's NER model on shared/data/ner + silver Myanmar data (CPU, ~25 min on 2 cores) and export it into the repo
 	$(PY) -m pip install --quiet -e ".[ner-train]"
-	$(PY) -m services.extract.ner_model.train --data $(NER_DATA) --out $(NER_BUILD)/checkpoint --seed 7 --epochs 2
+	$(PY) -m services.extract.ner_model.train --data $(NER_DATA) --out $(NER_BUILD)/checkpoint --seed 7 --epochs 4 --silver 300
 	$(PY) -m services.extract.ner_model.export $(NER_BUILD)/checkpoint $(NER_MODEL) --work $(NER_BUILD)/onnx
 	$(PY) -m services.extract.ner_model.evaluate --data $(NER_DATA) --split dev
 

@@ -174,3 +174,15 @@ def test_silver_documents_are_labelled_by_construction_and_reproducible() -> Non
     assert not any(name.split()[0] in {"Col.", "Gen.", "Dr.", "President"} for name in found["PER"])
     assert {"junta", "’", "Chinese"} & outside
     assert not {"junta", "Chinese", "Burmese", "Wednesday"} & (found["PER"] | found["ORG"] | found["LOC"])
+
+
+def test_silver_hold_out_leaves_out_every_sentence_naming_a_held_out_entity() -> None:
+    held = frozenset({"KIA", "China", "Kachin"})
+    kept = silver_documents(60, seed=5, hold_out=held)
+    full = silver_documents(60, seed=5)
+    names = set()
+    for doc in kept:
+        text, spans = document_text(doc)
+        names |= {text[s.start : s.end] for s in spans}
+    assert not names & held
+    assert sum(len(d.sentences) for d in kept) < sum(len(d.sentences) for d in full)

@@ -310,13 +310,16 @@ def load_gum(root: Path, split: str) -> list[Document]:
     return [read_gum(path, places) for path in paths if splits.get(path.stem, "train") == split]
 
 
-def load_training(data: Path, with_btc: bool = True, silver: int = 0, seed: int = 7) -> list[Document]:
+def load_training(
+    data: Path, with_btc: bool = True, silver: int = 0, seed: int = 7, hold_out: frozenset[str] = frozenset()
+) -> list[Document]:
     """Everything we train on: GUM's train split, all of WikiGold, (optionally) all of BTC and
-    ``silver`` documents of the Myanmar news domain built from the project's gazetteers."""
+    ``silver`` documents of the Myanmar news domain built from the project's gazetteers, without
+    sentences that name any of ``hold_out``."""
     from services.extract.ner_model.silver import silver_documents
 
     docs = load_gum(data / "gum", "train")
-    docs += silver_documents(silver, seed) if silver else []
+    docs += silver_documents(silver, seed, hold_out=hold_out) if silver else []
     docs += read_conll(data / "wikigold" / "wikigold.conll.txt", "wikigold", "wiki", sep=" ")
     if with_btc:
         for part in "abefgh":

@@ -18,6 +18,7 @@ from typing import Any
 
 from services.extract.casing import CASE_TYPES
 from services.extract.ner_model.corpora import LABELS, load_gum, load_training
+from services.extract.ner_model.evaluate import gold_articles
 from services.extract.ner_model.features import Example, pack
 
 log = logging.getLogger("newswire.ner.train")
@@ -87,7 +88,13 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
 
     tokenizer, model = build_model(args.encoder)
-    docs = load_training(args.data, with_btc=not args.no_btc, silver=args.silver, seed=args.seed)
+    hold_out: frozenset[str] = frozenset(
+        text[s.start : s.end].replace("’", "'")
+        for folder in args.silver_hold_out
+        for text, spans in gold_articles(folder)
+        for s in spans
+    )
+    docs = load_training(args.data, with_btc=not args.no_btc, silver=args.silver, seed=args.seed, hold_out=hold_out)
     examples = pack(tokenizer, docs, args.max_length)
     dev = pack(tokenizer, load_gum(args.data / "gum", "dev"), args.max_length)
     pieces = sum(len(e.input_ids) for e in examples)
@@ -155,6 +162,7 @@ def save(
         "threads": args.threads,
         "with_btc": not args.no_btc,
         "silver_documents": args.silver,
+        "silver_hold_out": [str(f) for f in args.silver_hold_out],
         "documents": documents,
         "examples": examples,
         "pieces": pieces,
@@ -191,6 +199,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-btc", action="store_true", help="leave out the Broad Twitter Corpus")
     parser.add_argument(
         "--silver", type=int, default=300, help="silver Myanmar-domain documents from the gazetteers (0: none)"
+    )
+    parser.add_argument(
+        "--silver-hold-out",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="leave out silver sentences naming any entity of these gold article folders (an ablation)",
     )
     args = parser.parse_args(argv)
     if args.encoder is None:
