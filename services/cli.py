@@ -299,8 +299,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--gold", metavar="DIR", default="tests/gold", help="gold folder (default tests/gold)")
     evaluate.add_argument("--json", action="store_true", help="end with the scores as one line of JSON")
-    evaluate.add_argument("--backend", choices=["spacy", "transformers"], default="spacy", help="NER backend")
-    evaluate.add_argument("--model", metavar="PATH", help="transformers model folder (with --backend transformers)")
+    evaluate.add_argument(
+        "--backend",
+        choices=["onnx", "transformers", "spacy"],
+        default="onnx",
+        help="NER backend (default: Newswire's own model, the offline default; spacy needs the spacy extra)",
+    )
+    evaluate.add_argument(
+        "--model", metavar="PATH", help="model folder: a transformers checkpoint, or an exported ONNX model (onnx)"
+    )
     evaluate.add_argument("--no-encoder", action="store_true", help="stories without the sentence encoder")
     evaluate.set_defaults(handler=cmd_eval)
     return parser

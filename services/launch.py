@@ -85,14 +85,15 @@ def describe_ner(settings: ExtractSettings) -> str:
     if not settings.ner_fallback:
         raise LaunchError(
             f"NER model {model} is not on this machine and NEWSWIRE_NER_FALLBACK=false forbids the "
-            "offline spaCy backend: download the model, or set NEWSWIRE_NER_MODEL to a local folder."
+            "offline fallback (Newswire's own model): download the model, or set NEWSWIRE_NER_MODEL to a local "
+            "folder, or NEWSWIRE_NER_BACKEND=onnx to run Newswire's own model on purpose."
         )
     # Not cached: make the workers look offline at once instead of retrying an unreachable hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     return (
-        f"NER: model {model} is not on this machine, so extract uses the offline spaCy backend "
-        "(en_core_web_sm). For the transformers model, set NEWSWIRE_NER_MODEL to a local folder or "
-        "pre-download it; NEWSWIRE_NER_FALLBACK=false makes this an error."
+        f"NER: model {model} is not on this machine, so extract uses Newswire's own offline model "
+        "(newswire-ner, shipped in the repository). For the transformers model, set NEWSWIRE_NER_MODEL "
+        "to a local folder or pre-download it; NEWSWIRE_NER_FALLBACK=false makes this an error."
     )
 
 

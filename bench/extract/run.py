@@ -5,7 +5,8 @@ gazetteer, the sentence encoder) and tags, links, reads events and assigns stori
 of the gold set (tests/gold: the three long sample articles and 22 short ones). Reported: articles per
 second after one warm-up article, and the process's resident memory when done and at its peak.
 
-Backends: ``spacy`` (the offline fallback, the baseline), and the transformers path on models built
+Backends: ``spacy`` (spaCy's small pipeline, the baseline), ``newswire-ner`` (Newswire's own int8 ONNX
+model, the offline default), and the transformers path on models built
 here with random weights at the sizes of bert-base (12 layers) and distilbert (6 layers), since no
 NER checkpoint can be downloaded: their figures are for speed only, their entities are noise (so the
 linking work behind them differs from spaCy's too). Linking state is in memory (a Redis round trip
@@ -101,7 +102,7 @@ def main() -> int:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        runs = [("spacy", "spacy", "")]
+        runs = [("spacy", "spacy", ""), ("newswire-ner", "onnx", "")]
         for kind in ("distilbert", "bert-base"):
             runs.append((kind, "transformers", str(build_model(kind, Path(tmp) / kind))))
         for name, backend, model in runs:

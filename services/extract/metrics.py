@@ -28,6 +28,12 @@ BACKEND = Gauge(
     ["backend", "model"],
     multiprocess_mode="livemax",
 )
+FALLBACK = Gauge(
+    "newswire_extract_ner_fallback",
+    "1 in a worker process that tags with Newswire's own offline model because the configured "
+    "transformers model did not load, else 0.",
+    multiprocess_mode="livemax",
+)
 MODEL_LOAD = Histogram(
     "newswire_extract_model_load_duration_seconds",
     "Time to load the NER model in a worker process.",

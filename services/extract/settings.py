@@ -16,7 +16,8 @@ class ExtractSettings(CommonSettings):
         description="transformers model: a local folder, or a hub id (baked into the image).",
     )
     ner_fallback: bool = Field(
-        True, description="Fall back to spaCy's en_core_web_sm when the transformers model fails to load."
+        True,
+        description="Fall back to Newswire's own offline model (shipped) when the transformers model fails to load.",
     )
     ner_stride: int = Field(
         64, ge=0, description="Tokens of overlap between windows of a text longer than the model's limit."

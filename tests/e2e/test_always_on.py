@@ -168,7 +168,7 @@ def test_extract_finishes_its_task_on_sigterm_and_loses_nothing(
     service_env: dict[str, str], sqlite_url: str, redis_client: redis.Redis, namespace: str
 ) -> None:
     keys = Keys(namespace)
-    env = {**service_env, "NEWSWIRE_DB_URL": sqlite_url, "NEWSWIRE_NER_BACKEND": "spacy"}
+    env = {**service_env, "NEWSWIRE_DB_URL": sqlite_url, "NEWSWIRE_NER_BACKEND": "onnx"}
     database.upgrade(database.make_engine(sqlite_url))
     store = _start("store", env)
     worker = _start("extract", env)
@@ -251,7 +251,7 @@ def test_ingest_finishes_its_poll_on_sigterm_and_loses_nothing(
     env = {
         **service_env,
         "NEWSWIRE_DB_URL": sqlite_url,
-        "NEWSWIRE_NER_BACKEND": "spacy",
+        "NEWSWIRE_NER_BACKEND": "onnx",
         "NEWSWIRE_FEEDS": str(registry),
         # One poll at a time, so that the third feed is still untaken when SIGTERM arrives.
         "NEWSWIRE_INGEST_WORKERS": "1",
@@ -295,7 +295,7 @@ def test_services_reconnect_when_redis_comes_back_and_report_readiness(
         **service_env,
         "NEWSWIRE_REDIS_URL": url,
         "NEWSWIRE_DB_URL": sqlite_url,
-        "NEWSWIRE_NER_BACKEND": "spacy",
+        "NEWSWIRE_NER_BACKEND": "onnx",
         **{f"NEWSWIRE_{service.upper()}_METRICS_PORT": str(port) for service, port in ports.items()},
     }
     database.upgrade(database.make_engine(sqlite_url))
@@ -348,7 +348,7 @@ def test_password_protected_redis_works_through_the_redis_url(service_env: dict[
     server = RedisServer(tmp_path / "redis", "--requirepass", "s3cret-pass")
     server.start(lambda: redis.Redis(port=server.port, password="s3cret-pass").ping())
     try:
-        env = {**service_env, "NEWSWIRE_DB_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "NEWSWIRE_NER_BACKEND": "spacy"}
+        env = {**service_env, "NEWSWIRE_DB_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "NEWSWIRE_NER_BACKEND": "onnx"}
         wrong = _run_once({**env, "NEWSWIRE_REDIS_URL": f"redis://:wr0ng-pass@127.0.0.1:{server.port}/0"})
         assert wrong.returncode == 2
         assert "invalid username-password pair" in wrong.stderr
@@ -393,7 +393,7 @@ def test_tls_redis_works_through_a_rediss_url(service_env: dict[str, str], tmp_p
     url = f"rediss://127.0.0.1:{server.port}/0?ssl_cert_reqs=required&ssl_ca_certs={cert}"
     server.start(lambda: redis.Redis.from_url(url).ping())
     try:
-        env = {**service_env, "NEWSWIRE_DB_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "NEWSWIRE_NER_BACKEND": "spacy"}
+        env = {**service_env, "NEWSWIRE_DB_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "NEWSWIRE_NER_BACKEND": "onnx"}
         # Plain text to a TLS port gets nowhere: the scheme really switches TLS on.
         with pytest.raises(redis.ConnectionError):
             redis.Redis(port=server.port, socket_timeout=2).ping()

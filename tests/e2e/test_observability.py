@@ -146,7 +146,7 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
         NEWSWIRE_REDIS_NAMESPACE=namespace,
         NEWSWIRE_FEEDS=str(SAMPLE_FEEDS),
         NEWSWIRE_DB_URL=db_url,
-        NEWSWIRE_NER_BACKEND="spacy",
+        NEWSWIRE_NER_BACKEND="onnx",
         NEWSWIRE_INGEST_METRICS_PORT=str(ports["ingest"]),
         NEWSWIRE_EXTRACT_METRICS_PORT=str(ports["extract"]),
         NEWSWIRE_STORE_METRICS_PORT=str(ports["store"]),
@@ -230,7 +230,9 @@ def test_prometheus_sees_every_service_up_and_ready(observed: Observed) -> None:
         assert scalar(base, f'up{{job="{job}"}}') == 1
     for job in ("ingest", "extract", "store"):  # the read API's readiness is its /readyz
         assert scalar(base, f'newswire_{job}_ready{{job="{job}"}}') == 1
-    assert scalar(base, 'newswire_extract_ner_backend_info{backend="spacy"}') == 1
+    assert scalar(base, 'newswire_extract_ner_backend_info{model=~"newswire-ner.*"}') == 1
+    # Chosen on purpose (NEWSWIRE_NER_BACKEND=onnx), so not the fallback the alert is about.
+    assert scalar(base, "newswire_extract_ner_fallback") == 0
 
 
 def test_compose_healthchecks_pass_on_the_running_services(observed: Observed) -> None:

@@ -55,14 +55,14 @@ def test_samples_on_sqlite_through_the_transformers_backend_then_nothing_new(
     assert redis.Redis.from_url(redis_url).xlen(Keys(namespace).events) == len(events)
 
 
-def test_samples_on_postgresql_with_the_offline_spacy_fallback(
+def test_samples_on_postgresql_with_the_offline_fallback(
     service_env: dict[str, str], pg_url: str, redis_url: str, namespace: str
 ) -> None:
-    # The default hub model is not on this machine: run must say so and fall back to spaCy.
+    # The default hub model is not on this machine: run must say so and fall back to Newswire's own.
     result = newswire("run", "--once", "--json", "--db", pg_url, env=service_env)
     first = summary(result)
 
-    assert "offline spaCy backend" in result.stderr
+    assert "Newswire's own offline model" in result.stderr
     assert (first["articles_new"], first["articles_stored"], first["db_articles"]) == (3, 3, 3)
     outlets, found = _stored(pg_url)
     assert len(outlets) == 3
@@ -106,7 +106,7 @@ def test_a_new_database_gets_every_article_even_though_redis_remembers_them(
     service_env: dict[str, str], tmp_path: Path
 ) -> None:
     # A second clone on the same machine: same Redis, new SQLite file.
-    env = {**service_env, "NEWSWIRE_NER_BACKEND": "spacy"}
+    env = {**service_env, "NEWSWIRE_NER_BACKEND": "onnx"}
     first = summary(newswire("run", "--once", "--json", "--db", f"sqlite:///{tmp_path / 'a.db'}", env=env))
     other = summary(newswire("run", "--once", "--json", "--db", f"sqlite:///{tmp_path / 'b.db'}", env=env))
 

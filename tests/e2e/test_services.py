@@ -50,7 +50,7 @@ def test_each_service_reports_what_it_did_on_metrics(service_env: dict[str, str]
     env = {
         **service_env,
         "NEWSWIRE_DB_URL": sqlite_url,
-        "NEWSWIRE_NER_BACKEND": "spacy",
+        "NEWSWIRE_NER_BACKEND": "onnx",
         "NEWSWIRE_EXTRACT_METRICS_PORT": str(extract_port),
         "NEWSWIRE_STORE_METRICS_PORT": str(store_port),
     }
@@ -70,8 +70,9 @@ def test_each_service_reports_what_it_did_on_metrics(service_env: dict[str, str]
         _stop(worker)
         _stop(store)
 
-    backend = (("backend", "spacy"), ("model", "en_core_web_sm"))
-    assert extracted[("newswire_extract_ner_backend_info", backend)] == 1
+    ((labels, value),) = [(dict(k), v) for (name, k), v in extracted.items() if name.endswith("ner_backend_info")]
+    assert labels["backend"] == "transformers" and labels["model"].startswith("newswire-ner") and value == 1
+    assert extracted[("newswire_extract_ner_fallback", ())] == 0
     assert extracted[("newswire_extract_task_duration_seconds_count", ())] == 3
     assert sum(v for (name, _), v in extracted.items() if name == "newswire_extract_mentions_total") > 0
     assert stored[("newswire_store_upserts_total", (("kind", "article"), ("operation", "insert")))] == 3
@@ -82,7 +83,7 @@ def test_each_service_reports_what_it_did_on_metrics(service_env: dict[str, str]
 
 
 def test_run_keeps_polling_until_ctrl_c_then_stops_every_service(service_env: dict[str, str], sqlite_url: str) -> None:
-    env = {**service_env, "NEWSWIRE_DB_URL": sqlite_url, "NEWSWIRE_NER_BACKEND": "spacy"}
+    env = {**service_env, "NEWSWIRE_DB_URL": sqlite_url, "NEWSWIRE_NER_BACKEND": "onnx"}
     database.upgrade(database.make_engine(sqlite_url))  # so the test can count rows from the start
     run = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "run"],

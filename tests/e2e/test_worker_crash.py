@@ -59,7 +59,7 @@ def test_sigkill_while_holding_a_task_still_stores_every_article_once(
     env = {
         **service_env,
         "NEWSWIRE_DB_URL": sqlite_url,
-        "NEWSWIRE_NER_BACKEND": "spacy",
+        "NEWSWIRE_NER_BACKEND": "onnx",
         "NEWSWIRE_VISIBILITY_TIMEOUT_S": str(VISIBILITY_TIMEOUT_S),
     }
     keys = Keys(namespace)

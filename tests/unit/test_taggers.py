@@ -46,13 +46,19 @@ def test_transformers_drops_mentions_below_the_score_threshold(tiny_model: Path)
     assert TransformersTagger(str(tiny_model), stride=4, min_score=0.999).tag("naw bu", "body") == []
 
 
-def test_missing_model_falls_back_to_spacy_and_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_missing_model_falls_back_to_newswires_own_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     missing = str(tmp_path / "no-such-model")
     with caplog.at_level(logging.WARNING):
         tagger = load_tagger("transformers", missing, fallback=True, stride=16, min_score=0.5)
 
-    assert tagger.info.backend == "spacy"
-    assert any("offline spaCy backend" in r.getMessage() and r.__dict__["model"] == missing for r in caplog.records)
+    assert tagger.info.backend == "transformers" and tagger.info.model.startswith("newswire-ner")
+    warned = [r for r in caplog.records if "Newswire's own offline model" in r.getMessage()]
+    assert [r.__dict__["model"] for r in warned] == [missing]
+    # It really tags: the shipped model finds the organisation and the place.
+    found = {(m.text, m.label) for m in tagger.tag("The Kachin Independence Army captured Myitkyina.", "body")}
+    assert {("Kachin Independence Army", "ORG"), ("Myitkyina", "LOC")} <= found
 
 
 def test_missing_model_is_an_error_when_fallback_is_forbidden(tmp_path: Path) -> None:
