@@ -10,11 +10,11 @@ Both run inside the caller's transaction; nothing here commits.
 """
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Column, Connection, MetaData, Row, Table, select
+from sqlalchemy import JSON, Column, ColumnElement, Connection, MetaData, Row, Table, any_, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -24,6 +24,8 @@ Finish = Callable[[Any], Any] | None
 
 # Below this many rows a staging table costs more than it saves.
 COPY_MIN_ROWS = 50
+# SQLite binds each id of an IN list as its own parameter; keep well under its limit.
+SQLITE_IN_CHUNK = 500
 
 
 def insert_for(connection: Connection, table: Table) -> Any:
@@ -34,6 +36,20 @@ def insert_for(connection: Connection, table: Table) -> Any:
     if dialect == "sqlite":
         return sqlite.insert(table)
     raise NotImplementedError(f"no upsert for {dialect}")
+
+
+def among(connection: Connection, column: Any, ids: Sequence[str]) -> Iterable[ColumnElement[bool]]:
+    """Conditions that together select the rows whose ``column`` is one of ``ids``, one statement
+    each. On PostgreSQL one ``= ANY(array)``: a single parameter however many ids, so the statement
+    text is the same every time (an ``IN`` list of 500 parameters costs more to build, send and plan
+    than the rows it finds). On SQLite, ``IN`` lists of at most 500."""
+    if not ids:
+        return
+    if connection.dialect.name == "postgresql":
+        yield column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(column.type)))
+        return
+    for start in range(0, len(ids), SQLITE_IN_CHUNK):
+        yield column.in_(list(ids[start : start + SQLITE_IN_CHUNK]))
 
 
 def write(
@@ -72,7 +88,12 @@ def _copy(connection: Connection, target: str, table: Table, rows: Sequence[dict
     json_columns = {i for i, name in enumerate(names) if isinstance(table.c[name].type, JSON)}
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     column_list = ", ".join(f'"{name}"' for name in names)
+    pick = itemgetter(*names)
     with cursor.copy(f'COPY "{target}" ({column_list}) FROM STDIN') as copy:
+        if not json_columns:
+            for row in rows:
+                copy.write_row(pick(row) if len(names) > 1 else (pick(row),))
+            return
         for row in rows:
             values = [row[name] for name in names]
             for i in json_columns:
@@ -84,17 +105,24 @@ def _copy_and_merge(
     connection: Connection, table: Table, rows: Sequence[dict[str, Any]], finish: Callable[[Any], Any]
 ) -> list[Row[Any]]:
     names = list(rows[0])
-    stage = Table(
-        f"stage_{table.name}",
-        MetaData(),
-        *(Column(name, table.c[name].type) for name in names),
-        prefixes=["TEMPORARY"],
-        postgresql_on_commit="DROP",
+    stage = Table(f"stage_{table.name}", MetaData(), *(Column(name, table.c[name].type) for name in names))
+    column_list = ", ".join(f'"{name}"' for name in names)
+    # One staging table per session, made once: creating and dropping one per batch wrote the
+    # catalogue (pg_class, pg_attribute) twice per table per batch. No constraints are copied, so a
+    # row the merge will reject still stages.
+    connection.exec_driver_sql(
+        f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage.name}" AS SELECT {column_list} FROM "{table.name}" WITH NO DATA'
     )
-    stage.create(connection, checkfirst=True)
     _copy(connection, stage.name, table, rows)
-    merge = finish(postgresql.insert(table).from_select(names, select(*(stage.c[name] for name in names))))
+    # The merge empties the staging table as it reads it (a DELETE ... RETURNING feeding the
+    # INSERT), so the next write of this table in the same transaction stages afresh, with no
+    # further round trip. Rows merge in key order, as ``write`` sorted them.
+    staged = delete(stage).returning(*stage.c).cte("staged")
+    keys = [staged.c[c.name] for c in table.primary_key.columns if c.name in names]
+    merge = finish(
+        postgresql.insert(table)
+        .from_select(names, select(*(staged.c[name] for name in names)).order_by(*keys))
+        .add_cte(staged)
+    )
     result = connection.execute(merge)
-    returned = list(result.all()) if result.returns_rows else []
-    stage.drop(connection)  # the next write of this table in the same transaction stages afresh
-    return returned
+    return list(result.all()) if result.returns_rows else []
