@@ -73,7 +73,7 @@ def _aware(moment: datetime) -> datetime:
 
 
 def upsert_batch(
-    connection: Connection, batch: Sequence[TaggedArticle], path: WritePath = "executemany"
+    connection: Connection, batch: Sequence[TaggedArticle], path: WritePath = "copy"
 ) -> BatchResult:
     """Write ``batch`` inside the caller's transaction; return what changed, which is also in the
     outbox. Writing the same batch again changes nothing and publishes nothing."""

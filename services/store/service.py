@@ -81,7 +81,7 @@ class Store:
         keys: Keys,
         events_maxlen: int,
         events_max_age_s: int = 0,
-        write_path: WritePath = "executemany",
+        write_path: WritePath = "copy",
     ) -> None:
         self._engine = engine
         self._redis = client
