@@ -16,7 +16,11 @@ What it promises:
   (``<namespace>:events:dead:<group>``) with its reason, and is acknowledged so that it stops coming back.
 - A message that is not a change this library can read (malformed JSON, unknown schema version) goes
   to the dead-letter stream at once: retrying cannot fix it.
-- A kind with no handler is acknowledged and skipped: new kinds can appear without breaking you.
+- A kind with no handler is acknowledged and skipped, and so is a kind this library does not know
+  yet (``skipped`` counts them): new kinds are added to the contract without a new schema version
+  and never break a consumer, old or new.
+- ``event.deleted`` says an event is gone (its last source no longer reports it); its ``version``
+  is the revision after the event's last ``event.upserted``.
 
 Handlers must be idempotent; ``Change.event_id`` is unique per change, for dropping repeats.
 """
@@ -27,7 +31,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 import redis
 from pydantic import ValidationError
@@ -35,12 +39,20 @@ from pydantic import ValidationError
 from services.common.names import Keys
 from services.common.schema import CHANGE_SCHEMA, Change, ChangeKind
 
-__all__ = ["Delivery", "EventsConsumer", "Handler"]
+__all__ = ["Delivery", "EventsConsumer", "Handler", "UnknownKind"]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Change], None]
 TRANSIENT = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
+KNOWN_KINDS = frozenset(get_args(ChangeKind))
+
+
+@dataclass(frozen=True)
+class UnknownKind:
+    """A change of a kind added to the contract after this library was written."""
+
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,7 @@ class EventsConsumer:
         self._claim_cursor = "0-0"
         self._group_ready = False
         self.handled = 0
+        self.skipped = 0
         self.failed = 0
         self.dead_lettered = 0
 
@@ -151,10 +164,11 @@ class EventsConsumer:
         if isinstance(change, str):
             self._dead_letter(delivery, change)
             return
-        handler = self._handlers.get(change.kind)
-        if handler is None:
+        if isinstance(change, UnknownKind) or change.kind not in self._handlers:
             self._redis.xack(self.stream, self.group, delivery.entry_id)
+            self.skipped += 1
             return
+        handler = self._handlers[change.kind]
         try:
             handler(change)
         except Exception as exc:  # noqa: BLE001 - a handler's failure of any kind means "retry later".
@@ -204,8 +218,8 @@ def _delivery(entry_id: Any, fields: dict[Any, Any], deliveries: int) -> Deliver
     return Delivery(entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id), decoded, deliveries)
 
 
-def _parse(fields: dict[str, str]) -> Change | str:
-    """The change a message carries, or why it carries none."""
+def _parse(fields: dict[str, str]) -> Change | UnknownKind | str:
+    """The change a message carries, the new kind it is of, or why it carries none."""
     raw = fields.get("payload")
     if raw is None:
         return "no payload field"
@@ -216,6 +230,9 @@ def _parse(fields: dict[str, str]) -> Change | str:
     version = decoded.get("schema_version") if isinstance(decoded, dict) else None
     if version != CHANGE_SCHEMA:
         return f"unsupported schema_version {version!r}: this library reads {CHANGE_SCHEMA}"
+    kind = decoded.get("kind")
+    if isinstance(kind, str) and kind not in KNOWN_KINDS:
+        return UnknownKind(kind)
     try:
         return Change.model_validate(decoded)
     except ValidationError as exc:

@@ -72,9 +72,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC.
 
 
-def upsert_batch(
-    connection: Connection, batch: Sequence[TaggedArticle], path: WritePath = "copy"
-) -> BatchResult:
+def upsert_batch(connection: Connection, batch: Sequence[TaggedArticle], path: WritePath = "copy") -> BatchResult:
     """Write ``batch`` inside the caller's transaction; return what changed, which is also in the
     outbox. Writing the same batch again changes nothing and publishes nothing."""
     result = BatchResult()

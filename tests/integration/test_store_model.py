@@ -140,6 +140,10 @@ def test_a_new_version_replaces_its_reports_and_moves_its_story(engine: Engine, 
     assert story == "story:new"
     assert list(versions.scalars()) == [article(1, "v1").version, article(1, "v2").version]
     assert {("story.updated", "story:old", "2"), ("story.updated", "story:new", "1")} <= _kinds(result.changes)
+    # The event's deletion is announced, one revision past its last upsert, and only once.
+    assert ("event.deleted", "event:clash", "2") in _kinds(result.changes)
+    assert [c.kind for c in _changes(engine)].count("event.deleted") == 1
+    assert not any(c.kind == "event.upserted" and c.id == "event:clash" for c in result.changes)
 
 
 def test_every_feed_that_carried_an_article_is_recorded(engine: Engine, path: WritePath) -> None:
