@@ -194,7 +194,14 @@ def get_article(connection: Connection, article_id: str) -> ArticleDetail | None
         tagger_model=row.tagger_model,
         stored_at=_aware(row.stored_at),
         versions=list(versions),
-        feeds=[FeedSighting(feed=f.feed, outlet=f.outlet, first_fetched_at=_aware(f.first_fetched_at)) for f in feeds],
+        feeds=[
+            FeedSighting(
+                feed=f.feed,
+                outlet=f.outlet,
+                first_fetched_at=_aware(f.first_fetched_at) if f.first_fetched_at is not None else None,
+            )
+            for f in feeds
+        ],
         mentions=[
             MentionOut(
                 field=m.field,

@@ -224,13 +224,32 @@ def _record_sightings(
                 "first_fetched_at": t.article.fetched_at,
             },
         )
-    sightings = (("article_version", article_versions, versions), ("article_feed", article_feeds, feeds))
-    for kind, table, keyed in sightings:
+    # The other feeds ingest knew to carry the article: their outlet and first fetch are not in
+    # the message, so they are left empty (a message from one of them fills them in).
+    for t in batch:
+        for feed in t.article.feeds:
+            feeds.setdefault(
+                (t.article.id, feed),
+                {"article_id": t.article.id, "feed": feed, "outlet": None, "first_fetched_at": None},
+            )
+
+    def fill_in(statement: Any) -> Any:
+        excluded = statement.excluded
+        return statement.on_conflict_do_update(
+            index_elements=[article_feeds.c.article_id, article_feeds.c.feed],
+            set_={"outlet": excluded.outlet, "first_fetched_at": excluded.first_fetched_at},
+            where=and_(article_feeds.c.outlet.is_(None), excluded.outlet.is_not(None)),
+        ).returning(article_feeds.c.article_id)
+
+    sightings = (
+        ("article_version", article_versions, versions, _ignoring_conflicts(article_versions.c.article_id)),
+        ("article_feed", article_feeds, feeds, fill_in),
+    )
+    for kind, table, keyed, finish in sightings:
         rows = list(keyed.values())
         fresh = [row for row in rows if row["article_id"] not in known]
         write(connection, table, fresh, None, path)  # a new article's: nothing to conflict with
-        known_rows = [row for row in rows if row["article_id"] in known]
-        added = write(connection, table, known_rows, _ignoring_conflicts(table.c.article_id), path)
+        added = write(connection, table, [row for row in rows if row["article_id"] in known], finish, path)
         result.count(kind, "insert", len(fresh) + len(added))
 
 
