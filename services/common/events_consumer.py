@@ -38,6 +38,7 @@ from pydantic import ValidationError
 
 from services.common.names import Keys
 from services.common.schema import CHANGE_SCHEMA, Change, ChangeKind
+from services.common.streams import as_text, live_entries
 
 __all__ = ["Delivery", "EventsConsumer", "Handler", "UnknownKind"]
 
@@ -140,8 +141,8 @@ class EventsConsumer:
         cursor, entries, *_ = self._redis.xautoclaim(
             self.stream, self.group, self.consumer, self._retry_idle_ms, start_id=self._claim_cursor, count=self._batch
         )
-        self._claim_cursor = cursor.decode() if isinstance(cursor, bytes) else str(cursor)
-        live = [(entry_id, fields) for entry_id, fields in entries or [] if fields is not None]
+        self._claim_cursor = as_text(cursor)
+        live = live_entries(entries)
         if not live:
             return []
         # XAUTOCLAIM counted this delivery; XPENDING says how many there have been.
@@ -149,7 +150,7 @@ class EventsConsumer:
         for entry_id, _ in live:
             pipe.xpending_range(self.stream, self.group, min=entry_id, max=entry_id, count=1)
         counts = [rows[0]["times_delivered"] if rows else 1 for rows in pipe.execute()]
-        return [_delivery(entry_id, fields, n) for (entry_id, fields), n in zip(live, counts, strict=True)]
+        return [Delivery(entry_id, fields, n) for (entry_id, fields), n in zip(live, counts, strict=True)]
 
     def _read(self) -> list[Delivery]:
         response: Any = self._redis.xreadgroup(
@@ -157,7 +158,7 @@ class EventsConsumer:
         )
         if not response:
             return []
-        return [_delivery(entry_id, fields, 1) for entry_id, fields in response[0][1] if fields is not None]
+        return [Delivery(entry_id, fields, 1) for entry_id, fields in live_entries(response[0][1])]
 
     def _handle(self, delivery: Delivery) -> None:
         change = _parse(delivery.fields)
@@ -206,16 +207,6 @@ class EventsConsumer:
         pipe.execute()
         self.dead_lettered += 1
         log.error("change dead-lettered", extra={"entry": delivery.entry_id, "reason": reason})
-
-
-def _delivery(entry_id: Any, fields: dict[Any, Any], deliveries: int) -> Delivery:
-    decoded = {
-        (k.decode(errors="replace") if isinstance(k, bytes) else str(k)): (
-            v.decode(errors="replace") if isinstance(v, bytes) else str(v)
-        )
-        for k, v in fields.items()
-    }
-    return Delivery(entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id), decoded, deliveries)
 
 
 def _parse(fields: dict[str, str]) -> Change | UnknownKind | str:

@@ -11,14 +11,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from services.common.errors import NewswireError
+from services.store.errors import SchemaOutOfDateError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
-
-
-class SchemaOutOfDateError(NewswireError):
-    """The database schema is not the one this release needs."""
 
 
 def normalise_url(url: str) -> str:

@@ -13,20 +13,18 @@ from typing import Any
 import redis
 from pydantic import ValidationError
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from services.common.names import Keys
 from services.common.schema import TAGGED_SCHEMA, TaggedArticle
 from services.store import metrics
 from services.store.bulk import WritePath
 from services.store.consumer import Message, TaggedConsumer
+from services.store.errors import TRANSIENT_DB, TRANSIENT_REDIS
 from services.store.repository import BatchResult, forget_outbox, pending_outbox, upsert_batch
 
 log = logging.getLogger(__name__)
 
-# The database or the network is away: wait and try the same batch again.
-TRANSIENT_DB = (OperationalError,)
-TRANSIENT_REDIS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
 MAX_BACKOFF_S = 30.0
 
 

@@ -12,7 +12,8 @@ from services.common.events_consumer import UnknownKind
 from services.common.events_consumer import _parse as parse_change
 from services.common.schema import Change, TaggedArticle
 from services.store.consumer import Message
-from services.store.queries import BadCursorError, decode_cursor, encode_cursor
+from services.store.errors import BadCursorError
+from services.store.queries import decode_cursor, encode_cursor
 from services.store.repository import _merge_entities
 from services.store.service import parse
 from tests.factories import article, entity, rich, tagged
