@@ -9,6 +9,7 @@
 Both run inside the caller's transaction; nothing here commits.
 """
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any, Literal
@@ -144,11 +145,13 @@ def _copy_and_merge(
     connection: Connection, table: Table, rows: Sequence[dict[str, Any]], finish: Callable[[Any], Any]
 ) -> list[Row[Any]]:
     names = list(rows[0])
-    stage = Table(f"stage_{table.name}", MetaData(), *(Column(name, table.c[name].type) for name in names))
     column_list = ", ".join(f'"{name}"' for name in names)
-    # One staging table per session, made once: creating and dropping one per batch wrote the
-    # catalogue (pg_class, pg_attribute) twice per table per batch. No constraints are copied, so a
-    # row the merge will reject still stages.
+    # One staging table per session and column list, made once: creating and dropping one per
+    # batch wrote the catalogue (pg_class, pg_attribute) twice per table per batch. Named after its
+    # columns, so a session that outlives a migration never stages into an outdated one. No
+    # constraints are copied, so a row the merge will reject still stages.
+    digest = hashlib.blake2b(column_list.encode(), digest_size=4).hexdigest()
+    stage = Table(f"stage_{table.name}_{digest}", MetaData(), *(Column(name, table.c[name].type) for name in names))
     connection.exec_driver_sql(
         f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage.name}" AS SELECT {column_list} FROM "{table.name}" WITH NO DATA'
     )

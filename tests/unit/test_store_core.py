@@ -2,6 +2,7 @@
 the events consumer's parsing."""
 
 import datetime as dt
+import gc
 import json
 import uuid
 from datetime import UTC
@@ -15,7 +16,7 @@ from services.store.consumer import Message
 from services.store.errors import BadCursorError
 from services.store.queries import decode_cursor, encode_cursor
 from services.store.repository import _merge_entities
-from services.store.service import parse
+from services.store.service import collector_paused, parse
 from tests.factories import article, entity, rich, tagged
 
 
@@ -84,3 +85,13 @@ def test_the_consumer_library_reads_changes_and_says_why_it_cannot() -> None:
     assert parse_change({"payload": newer}) == UnknownKind("story.deleted")
     wrong = json.dumps({**json.loads(change.model_dump_json()), "kind": 5})
     assert str(parse_change({"payload": wrong})).startswith("invalid change: ('kind',)")
+
+
+def test_the_collector_is_paused_only_while_a_batch_is_handled() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("the batch failed")
+    assert gc.isenabled()  # a failed batch leaves the collector on as well
