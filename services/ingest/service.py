@@ -29,7 +29,7 @@ from services.ingest.feeds import Feed
 from services.ingest.fetch import Fetched, Validators, fetch
 from services.ingest.guard import ClientPool, make_client
 from services.ingest.hosts import HostBusy, HostGate, host_of
-from services.ingest.normalise import normalise
+from services.ingest.normalise import normalise_entry
 from services.ingest.pages import extract_main_text
 from services.ingest.parse import ParsedFeed, parse_feed
 from services.ingest.seen import SeenVersions
@@ -432,9 +432,11 @@ class Ingest:
                 extra={"feed": feed.name, "entries": len(parsed.entries), "error": parsed.problem},
             )
         articles: dict[str, Article] = {}
-        invalid = duplicates = 0
+        invalid = duplicates = zawgyi = 0
         for entry in parsed.entries:
-            article = normalise(entry, feed, now, parsed.link or fetched.url, parsed.language)
+            normalised = normalise_entry(entry, feed, now, parsed.link or fetched.url, parsed.language)
+            zawgyi += normalised.zawgyi
+            article = normalised.article
             if article is None:
                 invalid += 1
                 metrics.ARTICLES.labels(feed.outlet, "invalid").inc()
@@ -449,6 +451,9 @@ class Ingest:
                 )
             # A feed that repeats an item keeps its last occurrence only.
             articles[article.id] = article
+        if zawgyi:
+            metrics.ZAWGYI.labels(feed.outlet).inc(zawgyi)
+            log.info("converted Zawgyi-encoded Burmese to Unicode", extra={"feed": feed.name, "entries": zawgyi})
         undated = sum(a.published_at_is_fetch_time for a in articles.values())
         if undated:
             # Missing, unparseable or future dates: the article carries the fetch time, flagged.

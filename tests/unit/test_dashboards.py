@@ -103,7 +103,8 @@ def test_overview_shows_what_the_issue_asks_for() -> None:
 
 
 def test_ingest_dashboard_shows_the_schedule_and_feed_health() -> None:
-    """Feeds due, overdue and broken, the schedule lag, and articles per outlet (issue 3's gauges)."""
+    """Feeds due, overdue and broken, the schedule lag, articles per outlet, and Zawgyi conversions
+    (issue 3's later metrics)."""
     exprs = [t["expr"] for panel in panels(dashboards()["newswire-ingest.json"]) for t in panel["targets"]]
     named = set().union(*(metric_names(expr) for expr in exprs))
     assert {
@@ -111,6 +112,8 @@ def test_ingest_dashboard_shows_the_schedule_and_feed_health() -> None:
         "newswire_ingest_feeds_overdue",
         "newswire_ingest_feeds_broken",
         "newswire_ingest_schedule_lag_seconds_bucket",
+        "newswire_ingest_feeds_marked_broken_total",
+        "newswire_ingest_zawgyi_converted_total",
     } <= named
     # Every replica reports the one shared schedule: summing the replicas would multiply the feeds.
     for gauge in ("feeds_due", "feeds_overdue", "feeds_broken"):
