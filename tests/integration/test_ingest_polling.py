@@ -11,6 +11,7 @@ import redis
 
 from services import cli
 from services.common.names import Keys
+from services.ingest.hosts import host_of
 from tests.integration.feedserver import FeedServer, Reply, Request, conditional, items, rss, running
 from tests.integration.ingest_helpers import feed, make_ingest, sample
 
@@ -244,10 +245,6 @@ def test_per_host_concurrency_cap_and_minimum_gap(server: FeedServer, redis_url:
     assert starts[-1] - starts[0] >= 0.75, starts
 
 
-def _host(url: str) -> str:
-    return url.split("/")[2]
-
-
 def test_a_redirect_to_another_host_keeps_that_hosts_politeness(
     server: FeedServer,
     redis_url: str,
@@ -267,8 +264,8 @@ def test_a_redirect_to_another_host_keeps_that_hosts_politeness(
 
         # The host that refused backs off, not the one that redirected to it.
         now_ms = int(time.time() * 1000)
-        assert 110 <= ingest._hosts.backoff_remaining(_host(target.url("/")), now_ms) <= 121
-        assert ingest._hosts.backoff_remaining(_host(ok), now_ms) == 0
+        assert 110 <= ingest._hosts.backoff_remaining(host_of(target.url("/")), now_ms) <= 121
+        assert ingest._hosts.backoff_remaining(host_of(ok), now_ms) == 0
         assert sample("newswire_ingest_host_backoffs_total", outlet="Test Outlet") == backoffs + 1
         assert 115 <= _due_in(redis.Redis.from_url(redis_url), namespace, "r") <= 121
         assert make_ingest(redis_url, namespace, [feed("ok", ok)]).poll_all().articles_new == 1
@@ -283,7 +280,7 @@ def test_a_redirect_to_another_host_keeps_that_hosts_politeness(
         # `newswire feeds check` says so rather than fail with a traceback.
         registry = _registry(monkeypatch, redis_url, namespace, via)
         assert cli.main(["feeds", "check", via, "--feeds", str(registry)]) == 1
-        assert f"{_host(moved)} is busy or asked us to slow down" in capsys.readouterr().out
+        assert f"{host_of(moved)} is busy or asked us to slow down" in capsys.readouterr().out
         assert target.hits("/t2.xml") == []
 
 
