@@ -170,6 +170,7 @@ def test_silver_documents_are_labelled_by_construction_and_reproducible() -> Non
     assert any(o.isupper() for o in found["ORG"])
     assert "Kachin" in found["LOC"] | outside
     assert not any(name.endswith((" state", " township", "’s", "'s")) for name in found["LOC"])
+    assert {name.split()[-1] for name in found["LOC"]} >= {"State", "Region", "Township"}
     # Titles and possessives stay outside names; the domain's common nouns are never names.
     assert not any(name.split()[0] in {"Col.", "Gen.", "Dr.", "President"} for name in found["PER"])
     assert {"junta", "’", "Chinese"} & outside

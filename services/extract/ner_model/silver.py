@@ -525,21 +525,27 @@ def _place(w: _Writer, p: _Pools) -> None:
 
 
 def _region(w: _Writer, p: _Pools) -> None:
+    """A state, region or township: the capitalised word is part of the name ("Shan State",
+    "Sagaing Region", "Waingmaw Township"), the lower-case one is not ("Kachin state")."""
     rng = p.rng
     roll = rng.random()
-    if roll < 0.4:
+    if roll < 0.3:
         if rng.random() < 0.3:
             w.add(rng.choice(["northern", "southern", "eastern", "western", "central"]))
         w.add(rng.choice(p.states), "LOC")
         w.add("state")
-    elif roll < 0.6:
+    elif roll < 0.5:
         w.add(rng.choice(p.states) + " State", "LOC")
-    elif roll < 0.75:
+    elif roll < 0.6:
         w.add(rng.choice(p.regions), "LOC")
-        w.add(rng.choice(["region", "Region"]) if rng.random() < 0.5 else "region")
-    else:
+        w.add("region")
+    elif roll < 0.75:
+        w.add(rng.choice(p.regions) + " Region", "LOC")
+    elif roll < 0.88:
         w.add(p.town(), "LOC")
         w.add("township")
+    else:
+        w.add(p.town() + " Township", "LOC")
 
 
 def _person(w: _Writer, p: _Pools, titled: bool | None = None, possessive: bool = False) -> None:
