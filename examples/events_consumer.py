@@ -47,6 +47,8 @@ def main() -> None:
     consumer.on("article.upserted", on_article).on("event.upserted", on_event)
     consumer.on("entity.upserted", lambda c: print(f"entity {c.id} revision {c.version}", flush=True))
     consumer.on("story.updated", lambda c: print(f"story {c.id} revision {c.version}", flush=True))
+    # Its last source no longer reports it: drop it from whatever you built from it.
+    consumer.on("event.deleted", lambda c: print(f"event {c.id} deleted (revision {c.version})", flush=True))
 
     if args.once:
         consumer.ensure_group()

@@ -3,13 +3,13 @@ PostgreSQL and SQLite, against a baseline of one transaction per article measure
 
     make bench-store            (or: .venv/bin/python bench/store/bench_store.py [--articles N])
 
-The batched side runs store exactly as deployed, at batch size ``--batch`` (default 500; store's
-own default, NEWSWIRE_STORE_BATCH_SIZE, is 100). On PostgreSQL both write paths are measured:
-``executemany`` (multi-row INSERT ... ON CONFLICT, psycopg pipelines) and ``copy`` (COPY into a
-staging table, then one INSERT ... SELECT ... ON CONFLICT). The baseline is the same store with a
-batch of one: one transaction per article. Each article carries a realistic load: a 2,000-character
-body, 12 mentions, 6 entities with aliases, an event shared with three other articles (so sources
-merge), and a story shared with nine others.
+The batched side runs store exactly as deployed, at batch size ``--batch`` (default 500, store's
+own default NEWSWIRE_STORE_BATCH_SIZE). On PostgreSQL both write paths are measured:
+``executemany`` (multi-row INSERT ... ON CONFLICT) and ``copy``, the default (binary COPY: new rows
+straight into their tables, the rest into a staging table and one INSERT ... SELECT ... ON CONFLICT).
+The baseline is the same store with a batch of one: one transaction per article. Each article
+carries a realistic load: a 2,000-character body, 12 mentions, 6 entities with aliases, an event
+shared with three other articles (so sources merge), and a story shared with nine others.
 
 The last line of output is one JSON object with every figure and the ratios against the baseline.
 """

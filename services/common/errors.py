@@ -3,7 +3,7 @@
     NewswireError          the message says what is wrong and what to do; the CLI prints it
     ├── SettingsError      (common.settings) a NEWSWIRE_* variable is missing or malformed
     ├── FeedRegistryError  (ingest.feeds) the feed registry cannot be read
-    ├── SchemaOutOfDateError (store.database) the database needs `newswire migrate`
+    ├── SchemaOutOfDateError (store.errors) the database needs `newswire migrate`
     └── LaunchError        (launch) something `newswire run` needs is missing
 
 Services define their own subclasses; the CLI catches only this root, so an image that carries one

@@ -16,7 +16,11 @@ What it promises:
   (``<namespace>:events:dead:<group>``) with its reason, and is acknowledged so that it stops coming back.
 - A message that is not a change this library can read (malformed JSON, unknown schema version) goes
   to the dead-letter stream at once: retrying cannot fix it.
-- A kind with no handler is acknowledged and skipped: new kinds can appear without breaking you.
+- A kind with no handler is acknowledged and skipped, and so is a kind this library does not know
+  yet (``skipped`` counts them): new kinds are added to the contract without a new schema version
+  and never break a consumer, old or new.
+- ``event.deleted`` says an event is gone (its last source no longer reports it); its ``version``
+  is the revision after the event's last ``event.upserted``.
 
 Handlers must be idempotent; ``Change.event_id`` is unique per change, for dropping repeats.
 """
@@ -27,20 +31,29 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 import redis
 from pydantic import ValidationError
 
 from services.common.names import Keys
 from services.common.schema import CHANGE_SCHEMA, Change, ChangeKind
+from services.common.streams import as_text, live_entries
 
-__all__ = ["Delivery", "EventsConsumer", "Handler"]
+__all__ = ["Delivery", "EventsConsumer", "Handler", "UnknownKind"]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Change], None]
 TRANSIENT = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
+KNOWN_KINDS = frozenset(get_args(ChangeKind))
+
+
+@dataclass(frozen=True)
+class UnknownKind:
+    """A change of a kind added to the contract after this library was written."""
+
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,7 @@ class EventsConsumer:
         self._claim_cursor = "0-0"
         self._group_ready = False
         self.handled = 0
+        self.skipped = 0
         self.failed = 0
         self.dead_lettered = 0
 
@@ -127,8 +141,8 @@ class EventsConsumer:
         cursor, entries, *_ = self._redis.xautoclaim(
             self.stream, self.group, self.consumer, self._retry_idle_ms, start_id=self._claim_cursor, count=self._batch
         )
-        self._claim_cursor = cursor.decode() if isinstance(cursor, bytes) else str(cursor)
-        live = [(entry_id, fields) for entry_id, fields in entries or [] if fields is not None]
+        self._claim_cursor = as_text(cursor)
+        live = live_entries(entries)
         if not live:
             return []
         # XAUTOCLAIM counted this delivery; XPENDING says how many there have been.
@@ -136,7 +150,7 @@ class EventsConsumer:
         for entry_id, _ in live:
             pipe.xpending_range(self.stream, self.group, min=entry_id, max=entry_id, count=1)
         counts = [rows[0]["times_delivered"] if rows else 1 for rows in pipe.execute()]
-        return [_delivery(entry_id, fields, n) for (entry_id, fields), n in zip(live, counts, strict=True)]
+        return [Delivery(entry_id, fields, n) for (entry_id, fields), n in zip(live, counts, strict=True)]
 
     def _read(self) -> list[Delivery]:
         response: Any = self._redis.xreadgroup(
@@ -144,17 +158,18 @@ class EventsConsumer:
         )
         if not response:
             return []
-        return [_delivery(entry_id, fields, 1) for entry_id, fields in response[0][1] if fields is not None]
+        return [Delivery(entry_id, fields, 1) for entry_id, fields in live_entries(response[0][1])]
 
     def _handle(self, delivery: Delivery) -> None:
         change = _parse(delivery.fields)
         if isinstance(change, str):
             self._dead_letter(delivery, change)
             return
-        handler = self._handlers.get(change.kind)
-        if handler is None:
+        if isinstance(change, UnknownKind) or change.kind not in self._handlers:
             self._redis.xack(self.stream, self.group, delivery.entry_id)
+            self.skipped += 1
             return
+        handler = self._handlers[change.kind]
         try:
             handler(change)
         except Exception as exc:  # noqa: BLE001 - a handler's failure of any kind means "retry later".
@@ -194,18 +209,8 @@ class EventsConsumer:
         log.error("change dead-lettered", extra={"entry": delivery.entry_id, "reason": reason})
 
 
-def _delivery(entry_id: Any, fields: dict[Any, Any], deliveries: int) -> Delivery:
-    decoded = {
-        (k.decode(errors="replace") if isinstance(k, bytes) else str(k)): (
-            v.decode(errors="replace") if isinstance(v, bytes) else str(v)
-        )
-        for k, v in fields.items()
-    }
-    return Delivery(entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id), decoded, deliveries)
-
-
-def _parse(fields: dict[str, str]) -> Change | str:
-    """The change a message carries, or why it carries none."""
+def _parse(fields: dict[str, str]) -> Change | UnknownKind | str:
+    """The change a message carries, the new kind it is of, or why it carries none."""
     raw = fields.get("payload")
     if raw is None:
         return "no payload field"
@@ -216,6 +221,9 @@ def _parse(fields: dict[str, str]) -> Change | str:
     version = decoded.get("schema_version") if isinstance(decoded, dict) else None
     if version != CHANGE_SCHEMA:
         return f"unsupported schema_version {version!r}: this library reads {CHANGE_SCHEMA}"
+    kind = decoded.get("kind")
+    if isinstance(kind, str) and kind not in KNOWN_KINDS:
+        return UnknownKind(kind)
     try:
         return Change.model_validate(decoded)
     except ValidationError as exc:

@@ -17,7 +17,7 @@ CHANGE_SCHEMA = 2
 
 EntityLabel = Literal["PER", "ORG", "LOC", "MISC"]
 TextField = Literal["title", "body"]
-ChangeKind = Literal["article.upserted", "entity.upserted", "event.upserted", "story.updated"]
+ChangeKind = Literal["article.upserted", "entity.upserted", "event.upserted", "event.deleted", "story.updated"]
 DatePrecision = Literal["day", "week", "month", "year"]
 
 

@@ -13,6 +13,7 @@ from services.common.settings import load
 from services.ingest.claims import FeedState
 from services.ingest.errors import FetchError
 from services.ingest.feeds import Feed, load_registry
+from services.ingest.hosts import HostBusy
 from services.ingest.service import build
 from services.ingest.settings import IngestSettings
 
@@ -71,6 +72,10 @@ def run_feeds_command(args: argparse.Namespace) -> int:
             checked = ingest.check(feed)
         except FetchError as exc:
             print(f"{feed.url}: {exc.reason}: {exc}")
+            return 1
+        except HostBusy as busy:
+            wait = f"try again in {busy.wait_s:.0f} s"
+            print(f"{feed.url}: not fetched: {busy.host} is busy or asked us to slow down; {wait}")
             return 1
     fetched, parsed = checked.fetched, checked.parsed
     print(f"{fetched.url}: HTTP {fetched.status}, {len(fetched.body)} bytes, {parsed.version or 'unknown format'}")

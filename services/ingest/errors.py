@@ -52,13 +52,23 @@ class IngestError(Exception):
 
 
 class FetchError(IngestError):
-    def __init__(self, reason: str, message: str, *, status: int | None = None, retry_after: str | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: str | None = None,
+        url: str | None = None,
+    ) -> None:
         super().__init__(message)
         assert reason in REASONS, reason
         self.reason = reason
         self.status = status
         # The server's Retry-After header, when it sent one (429 and 503 usually do).
         self.retry_after = retry_after
+        # The URL that answered with ``status``: after redirects, not the one first asked for.
+        self.url = url
 
 
 # Redis (the seen hash, the schedule or the Celery broker) cannot be reached right now: the poll is

@@ -8,7 +8,7 @@ output capped as it is produced, so a gzip or brotli bomb stops at the cap inste
 """
 
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -132,7 +132,7 @@ def _status_error(url: str, response: httpx.Response) -> FetchError:
         reason = "http_server_error"
     else:
         reason = "http_status"
-    return FetchError(reason, f"{url}: HTTP {status}", status=status, retry_after=retry_after)
+    return FetchError(reason, f"{url}: HTTP {status}", status=status, retry_after=retry_after, url=url)
 
 
 def fetch(
@@ -144,7 +144,10 @@ def fetch(
     max_redirects: int = 5,
     total_timeout_s: float = 60.0,
     accept: str = ACCEPT,
+    on_redirect: Callable[[str], None] | None = None,
 ) -> Fetched:
+    """Fetch ``url``. ``on_redirect`` is called with each redirect target before it is requested:
+    the caller takes that host's politeness slot there, and may raise to stop the fetch."""
     parsed = urlsplit(url)
     if parsed.scheme in ("", "file"):
         return _read_file(Path(parsed.path if parsed.scheme else url), max_bytes)
@@ -160,7 +163,10 @@ def fetch(
     current = url
     try:
         with deadline(total_timeout_s):
-            for _hop in range(max_redirects + 1):
+            for hop in range(max_redirects + 1):
+                if hop and on_redirect is not None:
+                    # After the redirect's response is closed: waiting for a slot holds no connection.
+                    on_redirect(current)
                 http = client.for_url(current) if isinstance(client, ClientPool) else client
                 with http.stream("GET", current, headers=headers) as response:
                     if response.status_code in _REDIRECT:

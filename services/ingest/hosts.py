@@ -4,12 +4,13 @@ A host gets at most ``concurrency`` requests at once and at least ``gap`` second
 of two requests, however many replicas poll it; a 429 or 503 from it backs off every feed on that
 host, for as long as its ``Retry-After`` says or, without one, exponentially in the host's
 consecutive refusals. Slots are leases that expire, so a replica that dies mid-request frees its
-slot by itself.
+slot by itself. A redirect to another host is a request to that host: it waits for a slot there too
+(``hops``), and a 429 or 503 from it backs off that host, not the one that redirected.
 """
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -139,6 +140,31 @@ class HostGate:
             yield held
         finally:
             held.release()
+
+    @contextmanager
+    def hops(self, first: str, token: str, max_wait_s: float) -> Iterator[Callable[[str], None]]:
+        """For a fetch that holds a slot on host ``first``: a function to call with each redirect
+        target before it is requested, which takes a slot on each other host the chain reaches (and
+        raises :class:`HostBusy` as :meth:`acquire` does). A host is entered once per chain, and
+        every slot is held until the block ends, as the first host's is: a chain that comes back to
+        a host it holds must not wait for itself. A block that ends without an error was a good
+        answer from each host, which clears their refusals."""
+        held: dict[str, HostSlot | None] = {first: None}
+
+        def enter(url: str) -> None:
+            host = host_of(url)
+            if host not in held:
+                held[host] = self.acquire(host, token, max_wait_s)
+
+        try:
+            yield enter
+            for slot in held.values():
+                if slot is not None and slot.had_refusals:
+                    self.succeeded(slot.host)
+        finally:
+            for slot in held.values():
+                if slot is not None:
+                    slot.release()
 
     def back_off(self, host: str, retry_after_s: float | None) -> float:
         """The host refused us (429, 503): every feed on it waits; returns the wait in seconds."""

@@ -40,14 +40,19 @@ def is_zawgyi(text: str) -> bool:
     return float(_detector().get_zawgyi_probability(text)) >= ZAWGYI_THRESHOLD
 
 
-def to_unicode(text: str) -> str:
-    """``text`` with Zawgyi-encoded Burmese converted to Unicode; anything else unchanged."""
+def from_zawgyi(text: str) -> tuple[str, bool]:
+    """``text`` with Zawgyi-encoded Burmese converted to Unicode, and whether it was converted."""
     if not is_zawgyi(text):
-        return text
+        return text, False
     from myanmar import converter
 
     converted: str = converter.convert(text, "zawgyi", "unicode")
-    return converted
+    return converted, True
+
+
+def to_unicode(text: str) -> str:
+    """``text`` with Zawgyi-encoded Burmese converted to Unicode; anything else unchanged."""
+    return from_zawgyi(text)[0]
 
 
 def _identifier() -> Any:

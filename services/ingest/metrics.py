@@ -22,6 +22,12 @@ ARTICLES = Counter(
     "Feed entries by what ingest made of them (new, changed, unchanged, invalid, duplicate, date_fallback).",
     ["outlet", "result"],
 )
+ZAWGYI = Counter(
+    "newswire_ingest_zawgyi_converted_total",
+    "Feed entries whose Burmese text came in the Zawgyi encoding and was converted to Unicode "
+    "(counted on every poll that parses them, like the date_fallback articles).",
+    ["outlet"],
+)
 QUEUED = Counter("newswire_ingest_articles_queued_total", "Articles queued for extract.", ["outlet"])
 BYTES = Counter(
     "newswire_ingest_fetched_bytes_total", "Bytes of feed bodies received, as sent (compressed).", ["outlet"]

@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -18,7 +19,7 @@ import lxml.html
 
 from services.common.schema import Article
 from services.ingest.feeds import Feed
-from services.ingest.language import detect, to_unicode
+from services.ingest.language import detect, from_zawgyi
 
 # Query parameters that only track the reader; dropping them makes one story one URL.
 _TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "mc_cid", "mc_eid", "igshid", "ref", "cmpid"})
@@ -104,6 +105,12 @@ def _authors(entry: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+@dataclass(frozen=True)
+class Normalised:
+    article: Article | None  # None when the entry has neither link, GUID nor content
+    zawgyi: bool  # some of the entry's text was Zawgyi-encoded Burmese, now Unicode
+
+
 def normalise(
     entry: dict[str, Any],
     feed: Feed,
@@ -112,11 +119,31 @@ def normalise(
     feed_language: str | None = None,
 ) -> Article | None:
     """The article for one entry, or None when the entry has neither link, GUID nor content."""
+    return normalise_entry(entry, feed, fetched_at, feed_link, feed_language).article
+
+
+def normalise_entry(
+    entry: dict[str, Any],
+    feed: Feed,
+    fetched_at: datetime,
+    feed_link: str | None = None,
+    feed_language: str | None = None,
+) -> Normalised:
+    """:func:`normalise`, and what it had to convert on the way (for ingest's metrics)."""
     # Zawgyi-encoded Burmese becomes Unicode before anything is hashed or read.
-    title = to_unicode(" ".join((entry.get("title") or "").split()))
-    body_html = to_unicode(_body_html(entry))
+    texts = [
+        from_zawgyi(text)
+        for text in (
+            " ".join((entry.get("title") or "").split()),
+            _body_html(entry),
+            entry.get("summary", ""),
+            *_authors(entry),
+        )
+    ]
+    zawgyi = any(converted for _, converted in texts)
+    title, body_html, summary_html, *authors = (text for text, _ in texts)
     body_text = html_to_text(body_html)
-    summary = html_to_text(to_unicode(entry.get("summary", "")))
+    summary = html_to_text(summary_html)
     link = entry.get("link")
     url = canonical_url(link, feed_link) if link else ""
     guid = (entry.get("id") or "").strip()
@@ -127,13 +154,12 @@ def normalise(
     elif title or body_text:
         article_id = _digest("content", feed.outlet, title, body_text)
     else:
-        return None
+        return Normalised(None, zawgyi)
     published_at, fallback = _published(entry, fetched_at)
-    authors = [to_unicode(a) for a in _authors(entry)]
     # A fetch-time fallback date is no part of the content: it would make every poll a new version.
     dated = "" if fallback else published_at.isoformat()
     version = _digest(json.dumps([title, url, authors, dated, summary, body_text], ensure_ascii=False))
-    return Article(
+    article = Article(
         id=article_id,
         version=version,
         feed=feed.name,
@@ -150,3 +176,4 @@ def normalise(
         language=feed.language or feed_language or entry.get("language") or detect(f"{title}\n{summary}\n{body_text}"),
         feeds=[feed.name],
     )
+    return Normalised(article, zawgyi)

@@ -29,7 +29,7 @@ from services.ingest.feeds import Feed
 from services.ingest.fetch import Fetched, Validators, fetch
 from services.ingest.guard import ClientPool, make_client
 from services.ingest.hosts import HostBusy, HostGate, host_of
-from services.ingest.normalise import normalise
+from services.ingest.normalise import normalise_entry
 from services.ingest.pages import extract_main_text
 from services.ingest.parse import ParsedFeed, parse_feed
 from services.ingest.seen import SeenVersions
@@ -295,7 +295,7 @@ class Ingest:
             return PollSummary(feeds_skipped=1)
         try:
             try:
-                fetched = self._fetch(feed, url, state)
+                fetched = self._fetch(feed, url, state, claim.token, host_wait_s)
                 if not fetched.not_modified:
                     # Parsing and queuing need no slot: free the host now. After a 304 the poll
                     # is about to end, and ``finish`` frees it in the same round trip.
@@ -303,6 +303,15 @@ class Ingest:
                 delay, state = self._succeeded(feed, fetched, state, summary)
                 if slot.had_refusals:
                     self._hosts.succeeded(host)
+            except HostBusy as busy:
+                # A redirect leads to a host that is busy or backing off: put the feed back, as when
+                # its own host is.
+                log.info(
+                    "a redirect's host is busy or backing off; feed put back",
+                    extra={"feed": feed.name, "host": busy.host, "wait_s": busy.wait_s},
+                )
+                self.schedule.release(claim, busy.wait_s)
+                return PollSummary(feeds_skipped=1)
             except FetchError as exc:
                 # A fetch that failed, or a body that is no feed (HTML, JSON, declared entities).
                 summary = PollSummary(feeds=1, feeds_failed=1)
@@ -321,17 +330,20 @@ class Ingest:
             slot.release()
         return summary
 
-    def _fetch(self, feed: Feed, url: str, state: FeedState) -> Fetched:
+    def _fetch(self, feed: Feed, url: str, state: FeedState, token: str, host_wait_s: float) -> Fetched:
+        """Fetch a feed whose host's slot the caller holds; redirects to other hosts wait for theirs."""
         started = time.monotonic()
         try:
-            return fetch(
-                self._http,
-                url,
-                Validators(state.etag or None, state.last_modified or None),
-                self.config.max_bytes,
-                max_redirects=self.config.max_redirects,
-                total_timeout_s=self.config.total_timeout_s,
-            )
+            with self._hosts.hops(host_of(url), token, host_wait_s) as on_redirect:
+                return fetch(
+                    self._http,
+                    url,
+                    Validators(state.etag or None, state.last_modified or None),
+                    self.config.max_bytes,
+                    max_redirects=self.config.max_redirects,
+                    total_timeout_s=self.config.total_timeout_s,
+                    on_redirect=on_redirect,
+                )
         finally:
             metrics.FETCH_DURATION.labels(feed.outlet).observe(time.monotonic() - started)
 
@@ -390,11 +402,13 @@ class Ingest:
                 failures, feed.poll_interval_s, self.config.backoff_max_s, self.config.jitter, self._rng
             )
         if exc.reason == "rate_limited":
-            host_wait = self._hosts.back_off(host, retry_after)
+            # The host that refused: after a redirect, not the feed's own.
+            refused = host_of(exc.url) if exc.url else host
+            host_wait = self._hosts.back_off(refused, retry_after)
             metrics.HOST_BACKOFFS.labels(feed.outlet).inc()
             log.warning(
                 "host asked us to slow down; all its feeds back off",
-                extra={"feed": feed.name, "host": host, "wait_s": host_wait, "status": exc.status},
+                extra={"feed": feed.name, "host": refused, "wait_s": host_wait, "status": exc.status},
             )
             delay = max(delay or 0.0, host_wait)
         if retry_after:
@@ -432,9 +446,11 @@ class Ingest:
                 extra={"feed": feed.name, "entries": len(parsed.entries), "error": parsed.problem},
             )
         articles: dict[str, Article] = {}
-        invalid = duplicates = 0
+        invalid = duplicates = zawgyi = 0
         for entry in parsed.entries:
-            article = normalise(entry, feed, now, parsed.link or fetched.url, parsed.language)
+            normalised = normalise_entry(entry, feed, now, parsed.link or fetched.url, parsed.language)
+            zawgyi += normalised.zawgyi
+            article = normalised.article
             if article is None:
                 invalid += 1
                 metrics.ARTICLES.labels(feed.outlet, "invalid").inc()
@@ -449,6 +465,9 @@ class Ingest:
                 )
             # A feed that repeats an item keeps its last occurrence only.
             articles[article.id] = article
+        if zawgyi:
+            metrics.ZAWGYI.labels(feed.outlet).inc(zawgyi)
+            log.info("converted Zawgyi-encoded Burmese to Unicode", extra={"feed": feed.name, "entries": zawgyi})
         undated = sum(a.published_at_is_fetch_time for a in articles.values())
         if undated:
             # Missing, unparseable or future dates: the article carries the fetch time, flagged.
@@ -524,8 +543,12 @@ class Ingest:
         ):
             return article
         started = time.monotonic()
+        host, token = host_of(article.url), f"page-{time.time_ns()}"
         try:
-            with self._hosts.slot(host_of(article.url), f"page-{time.time_ns()}", _HOST_WAIT_LOOP_S):
+            with (
+                self._hosts.slot(host, token, _HOST_WAIT_LOOP_S),
+                self._hosts.hops(host, token, _HOST_WAIT_LOOP_S) as on_redirect,
+            ):
                 fetched = fetch(
                     self._http,
                     article.url,
@@ -534,6 +557,7 @@ class Ingest:
                     max_redirects=self.config.max_redirects,
                     total_timeout_s=min(self.config.total_timeout_s, budget.remaining()),
                     accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+                    on_redirect=on_redirect,
                 )
             text = extract_main_text(fetched.body)
         except FetchError as exc:
@@ -562,8 +586,9 @@ class Ingest:
     def check(self, feed: Feed) -> Checked:
         """Fetch and parse one feed as a poll would, without queuing or recording anything."""
         now = datetime.now(UTC)
-        with self._hosts.slot(host_of(feed.url), f"check-{time.time_ns()}", _HOST_WAIT_ONCE_S):
-            fetched = self._fetch(feed, feed.url, FeedState())
+        token = f"check-{time.time_ns()}"
+        with self._hosts.slot(host_of(feed.url), token, _HOST_WAIT_ONCE_S):
+            fetched = self._fetch(feed, feed.url, FeedState(), token, _HOST_WAIT_ONCE_S)
         parsed, batch, invalid, duplicates = self._articles(feed, fetched, now)
         return Checked(fetched, parsed, batch, self._seen.previous(batch), invalid, duplicates)
 

@@ -35,6 +35,7 @@ from services.store.api_models import (
     StoryDetail,
     StoryPage,
 )
+from services.store.errors import BadCursorError, SchemaOutOfDateError
 from services.store.settings import StoreSettings
 
 log = logging.getLogger(__name__)
@@ -103,8 +104,8 @@ def create_app(engine: Engine, settings: StoreSettings) -> FastAPI:
             parts.append(f"{where}: {error['msg']}")
         return JSONResponse(status_code=400, content={"detail": "; ".join(parts)})
 
-    @app.exception_handler(queries.BadCursorError)
-    async def _cursor(_: Request, exc: queries.BadCursorError) -> JSONResponse:
+    @app.exception_handler(BadCursorError)
+    async def _cursor(_: Request, exc: BadCursorError) -> JSONResponse:
         return JSONResponse(status_code=400, content={"detail": str(exc)})
 
     @app.middleware("http")
@@ -132,7 +133,7 @@ def create_app(engine: Engine, settings: StoreSettings) -> FastAPI:
         """The database answers and its schema is the one this release reads."""
         try:
             database.check_schema(engine)
-        except (SQLAlchemyError, database.SchemaOutOfDateError) as exc:
+        except (SQLAlchemyError, SchemaOutOfDateError) as exc:
             response.status_code = 503
             return Health(status="unavailable", detail=str(exc).splitlines()[0])
         return Health(status="ok")

@@ -63,9 +63,12 @@ class ArticleEvent(BaseModel):
 
 
 class FeedSighting(BaseModel):
+    """A feed that carried the article. ``outlet`` and ``first_fetched_at`` are null for a feed
+    known only from the article's list of feeds (syndication), never fetched from by store's input."""
+
     feed: str
-    outlet: str
-    first_fetched_at: dt.datetime
+    outlet: str | None
+    first_fetched_at: dt.datetime | None
 
 
 class ArticleDetail(ArticleSummary):

@@ -13,6 +13,7 @@ from typing import Any
 import redis
 
 from services.common.names import Keys
+from services.common.streams import as_text, live_entries
 
 
 @dataclass(frozen=True)
@@ -22,17 +23,7 @@ class Message:
 
 
 def _decode(entries: Any) -> list[Message]:
-    messages = []
-    for entry_id, fields in entries or []:
-        if fields is None:  # Trimmed away while pending: nothing left to store.
-            continue
-        messages.append(
-            Message(
-                entry_id.decode(),
-                {k.decode(errors="replace"): v.decode(errors="replace") for k, v in fields.items()},
-            )
-        )
-    return messages
+    return [Message(entry_id, fields) for entry_id, fields in live_entries(entries)]
 
 
 class TaggedConsumer:
@@ -78,7 +69,7 @@ class TaggedConsumer:
             start_id=self._claim_cursor,
             count=self._batch,
         )
-        self._claim_cursor = cursor.decode() if isinstance(cursor, bytes) else str(cursor)
+        self._claim_cursor = as_text(cursor)
         return _decode(entries)
 
     def read(self) -> list[Message]:
@@ -115,7 +106,7 @@ class TaggedConsumer:
     def backlog(self) -> tuple[int, int]:
         """(pending, lag) of the group, for the metrics."""
         for group in self._redis.xinfo_groups(self._keys.tagged):
-            name = group["name"].decode() if isinstance(group["name"], bytes) else group["name"]
+            name = as_text(group["name"])
             if name == self._group:
                 return int(group.get("pending") or 0), int(group.get("lag") or 0)
         return 0, 0

@@ -35,6 +35,7 @@ from services.store.api_models import (
     StoryPage,
     StorySummary,
 )
+from services.store.errors import BadCursorError
 from services.store.repository import COUNT_FIELDS
 from services.store.tables import (
     article_feeds,
@@ -52,10 +53,6 @@ from services.store.tables import (
 # Events without a date sort after every dated one, in both databases.
 NO_DATE = dt.date(1, 1, 1)
 RECENT_EVENTS = 20
-
-
-class BadCursorError(ValueError):
-    pass
 
 
 def encode_cursor(*key: Any) -> str:
@@ -194,7 +191,14 @@ def get_article(connection: Connection, article_id: str) -> ArticleDetail | None
         tagger_model=row.tagger_model,
         stored_at=_aware(row.stored_at),
         versions=list(versions),
-        feeds=[FeedSighting(feed=f.feed, outlet=f.outlet, first_fetched_at=_aware(f.first_fetched_at)) for f in feeds],
+        feeds=[
+            FeedSighting(
+                feed=f.feed,
+                outlet=f.outlet,
+                first_fetched_at=_aware(f.first_fetched_at) if f.first_fetched_at is not None else None,
+            )
+            for f in feeds
+        ],
         mentions=[
             MentionOut(
                 field=m.field,

@@ -12,15 +12,16 @@ written back, so no concurrent writer's increment is lost.
 """
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, exists, func, or_, select, update
 
-from services.common.schema import Change, ChangeKind, Entity, Event, TaggedArticle
-from services.store.bulk import WritePath, write
+from services.common.schema import Change, ChangeKind, Entity, Event, Mention, TaggedArticle
+from services.store.bulk import WritePath, among, write
 from services.store.tables import (
     article_feeds,
     article_versions,
@@ -36,6 +37,10 @@ from services.store.tables import (
 )
 
 COUNT_FIELDS = ("killed", "injured", "detained", "fled", "displaced")
+# A mention's row is its fields as they are (read with one attrgetter: model_dump, 12 times per
+# article, cost more than the rest of the row building).
+MENTION_FIELDS = tuple(Mention.model_fields)
+_mention_values = attrgetter(*MENTION_FIELDS)
 
 
 @dataclass
@@ -67,14 +72,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC.
 
 
-def _chunks(ids: Sequence[str], size: int = 500) -> Iterable[list[str]]:
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])
-
-
-def upsert_batch(
-    connection: Connection, batch: Sequence[TaggedArticle], path: WritePath = "executemany"
-) -> BatchResult:
+def upsert_batch(connection: Connection, batch: Sequence[TaggedArticle], path: WritePath = "copy") -> BatchResult:
     """Write ``batch`` inside the caller's transaction; return what changed, which is also in the
     outbox. Writing the same batch again changes nothing and publishes nothing."""
     result = BatchResult()
@@ -83,9 +81,9 @@ def upsert_batch(
         return result
     now = datetime.now(UTC)
     stored: dict[str, Any] = {}
-    for chunk in _chunks([t.article.id for t in candidates]):
-        query = select(articles.c.id, articles.c.version, articles.c.fetched_at, articles.c.story_id)
-        stored.update({row.id: row for row in connection.execute(query.where(articles.c.id.in_(chunk)))})
+    query = select(articles.c.id, articles.c.version, articles.c.fetched_at, articles.c.story_id)
+    for condition in among(connection, articles.c.id, [t.article.id for t in candidates]):
+        stored.update({row.id: row for row in connection.execute(query.where(condition))})
     changed: list[TaggedArticle] = []
     for tagged in candidates:
         previous = stored.get(tagged.article.id)
@@ -100,15 +98,22 @@ def upsert_batch(
     result.count("article", "insert", result.articles_inserted)
     result.count("article", "update", result.articles_updated)
 
+    # Most of a batch is new articles. Rows of theirs cannot be in the database yet, so they are
+    # inserted straight (COPY on that path), with no conflict handling, no staging and no deletes
+    # of old mentions and reports; only articles stored before are merged and replaced. Should a
+    # replica insert the same new article at this very moment, the batch fails on the key and is
+    # retried message by message (``Store.handle``), and the retry finds the article stored.
+    known = set(stored)
+    replaced = [t.article.id for t in changed if t.article.id in known]
     if changed:
-        _write_articles(connection, changed, now, path, result)
+        _write_articles(connection, changed, known, now, path, result)
     # Sightings of every message, the unchanged included: a second feed carrying a known article
     # is recorded although the article itself does not change.
-    _record_sightings(connection, batch, now, path, result)
+    _record_sightings(connection, batch, known, now, path, result)
     if not changed:
         return result
     entity_revisions = _write_entities(connection, changed, now, path, result)
-    event_revisions = _write_events(connection, changed, now, path, result)
+    event_revisions, deleted_events = _write_events(connection, changed, replaced, now, path, result)
     story_revisions = _write_stories(connection, changed, stored, now, result)
 
     for t in changed:
@@ -125,6 +130,7 @@ def upsert_batch(
     kinds: list[tuple[ChangeKind, dict[str, int]]] = [
         ("entity.upserted", entity_revisions),
         ("event.upserted", event_revisions),
+        ("event.deleted", deleted_events),
         ("story.updated", story_revisions),
     ]
     for kind, revisions in kinds:
@@ -132,18 +138,21 @@ def upsert_batch(
             result.changes.append(
                 Change(event_id=str(uuid.uuid4()), kind=kind, id=thing_id, version=str(revision), committed_at=now)
             )
-    write(
-        connection,
-        outbox,
-        [{"payload": c.model_dump_json(), "created_at": now} for c in result.changes],
-        None,
-        path,
-    )
+    if result.changes:
+        # One outbox row per batch, its changes one JSON document a line: writing, reading back
+        # and deleting one row per change cost more than the rest of the batch's small tables.
+        payload = "\n".join(c.model_dump_json() for c in result.changes)
+        write(connection, outbox, [{"payload": payload, "created_at": now}], None, path)
     return result
 
 
 def _write_articles(
-    connection: Connection, changed: list[TaggedArticle], now: datetime, path: WritePath, result: BatchResult
+    connection: Connection,
+    changed: list[TaggedArticle],
+    known: set[str],
+    now: datetime,
+    path: WritePath,
+    result: BatchResult,
 ) -> None:
     def finish(statement: Any) -> Any:
         updated = {c.name: statement.excluded[c.name] for c in articles.columns if c.name != "id"}
@@ -165,12 +174,13 @@ def _write_articles(
         }
         for t in changed
     ]
-    write(connection, articles, rows, finish, path)
-    changed_ids = [t.article.id for t in changed]
-    for chunk in _chunks(changed_ids):
-        connection.execute(delete(mentions).where(mentions.c.article_id.in_(chunk)))
+    write(connection, articles, [row for row in rows if row["id"] not in known], None, path)
+    write(connection, articles, [row for row in rows if row["id"] in known], finish, path)
+    replaced = [row["id"] for row in rows if row["id"] in known]
+    for condition in among(connection, mentions.c.article_id, replaced):
+        connection.execute(delete(mentions).where(condition))
     mention_rows = [
-        {"article_id": t.article.id, **m.model_dump()}
+        {"article_id": t.article.id, **dict(zip(MENTION_FIELDS, _mention_values(m), strict=True))}
         for t in changed
         # A model can report one span twice (overlapping windows); the key keeps one.
         for m in {(m.field, m.start, m.end, m.label): m for m in t.mentions}.values()
@@ -181,8 +191,18 @@ def _write_articles(
     result.count("mention", "insert", len(mention_rows))
 
 
+def _ignoring_conflicts(returning: Any) -> Callable[[Any], Any]:
+    """Conflict handling for rows that may be stored already: keep the stored, say what was added."""
+    return lambda statement: statement.on_conflict_do_nothing().returning(returning)
+
+
 def _record_sightings(
-    connection: Connection, batch: Sequence[TaggedArticle], now: datetime, path: WritePath, result: BatchResult
+    connection: Connection,
+    batch: Sequence[TaggedArticle],
+    known: set[str],
+    now: datetime,
+    path: WritePath,
+    result: BatchResult,
 ) -> None:
     versions = {
         (t.article.id, t.article.version): {
@@ -204,22 +224,33 @@ def _record_sightings(
                 "first_fetched_at": t.article.fetched_at,
             },
         )
-    new_versions = write(
-        connection,
-        article_versions,
-        list(versions.values()),
-        lambda s: s.on_conflict_do_nothing().returning(article_versions.c.article_id),
-        path,
+    # The other feeds ingest knew to carry the article: their outlet and first fetch are not in
+    # the message, so they are left empty (a message from one of them fills them in).
+    for t in batch:
+        for feed in t.article.feeds:
+            feeds.setdefault(
+                (t.article.id, feed),
+                {"article_id": t.article.id, "feed": feed, "outlet": None, "first_fetched_at": None},
+            )
+
+    def fill_in(statement: Any) -> Any:
+        excluded = statement.excluded
+        return statement.on_conflict_do_update(
+            index_elements=[article_feeds.c.article_id, article_feeds.c.feed],
+            set_={"outlet": excluded.outlet, "first_fetched_at": excluded.first_fetched_at},
+            where=and_(article_feeds.c.outlet.is_(None), excluded.outlet.is_not(None)),
+        ).returning(article_feeds.c.article_id)
+
+    sightings = (
+        ("article_version", article_versions, versions, _ignoring_conflicts(article_versions.c.article_id)),
+        ("article_feed", article_feeds, feeds, fill_in),
     )
-    new_feeds = write(
-        connection,
-        article_feeds,
-        list(feeds.values()),
-        lambda s: s.on_conflict_do_nothing().returning(article_feeds.c.article_id),
-        path,
-    )
-    result.count("article_version", "insert", len(new_versions))
-    result.count("article_feed", "insert", len(new_feeds))
+    for kind, table, keyed, finish in sightings:
+        rows = list(keyed.values())
+        fresh = [row for row in rows if row["article_id"] not in known]
+        write(connection, table, fresh, None, path)  # a new article's: nothing to conflict with
+        added = write(connection, table, [row for row in rows if row["article_id"] in known], finish, path)
+        result.count(kind, "insert", len(fresh) + len(added))
 
 
 def _merge_entities(changed: list[TaggedArticle]) -> dict[str, tuple[Entity, list[str]]]:
@@ -267,13 +298,11 @@ def _write_entities(
     ids = sorted(merged)
     known: dict[str, Any] = {}
     known_aliases: set[tuple[str, str]] = set()
-    for chunk in _chunks(ids):
-        known.update({r.id: r for r in connection.execute(select(entities).where(entities.c.id.in_(chunk)))})
-        known_aliases.update(
-            connection.execute(
-                select(entity_aliases.c.entity_id, entity_aliases.c.alias).where(entity_aliases.c.entity_id.in_(chunk))
-            ).all()
-        )
+    for condition in among(connection, entities.c.id, ids):
+        known.update({r.id: r for r in connection.execute(select(entities).where(condition))})
+    for condition in among(connection, entity_aliases.c.entity_id, ids):
+        query = select(entity_aliases.c.entity_id, entity_aliases.c.alias).where(condition)
+        known_aliases.update((row.entity_id, row.alias) for row in connection.execute(query))
 
     def unchanged(entity: Entity) -> bool:
         stored = known.get(entity.id)
@@ -302,16 +331,16 @@ def _write_entities(
         connection,
         entity_aliases,
         alias_rows,
-        lambda s: s.on_conflict_do_nothing().returning(entity_aliases.c.entity_id),
+        _ignoring_conflicts(entity_aliases.c.entity_id),
         path,
     )
     result.count("entity_alias", "insert", len(new_aliases))
     # A new alias is a change to an entity whose own row did not change.
     grown = sorted({row.entity_id for row in new_aliases} - set(revisions))
-    for chunk in _chunks(grown):
+    for condition in among(connection, entities.c.id, grown):
         bumped = connection.execute(
             update(entities)
-            .where(entities.c.id.in_(chunk))
+            .where(condition)
             .values(revision=entities.c.revision + 1, updated_at=now)
             .returning(entities.c.id, entities.c.revision)
         )
@@ -320,18 +349,23 @@ def _write_entities(
 
 
 def _write_events(
-    connection: Connection, changed: list[TaggedArticle], now: datetime, path: WritePath, result: BatchResult
-) -> dict[str, int]:
+    connection: Connection,
+    changed: list[TaggedArticle],
+    replaced: list[str],
+    now: datetime,
+    path: WritePath,
+    result: BatchResult,
+) -> tuple[dict[str, int], dict[str, int]]:
     """Replace the changed articles' reports of events, merge them under each event's stable id;
-    return the new revision of every event whose sources changed."""
-    changed_ids = [t.article.id for t in changed]
+    return the new revision of every event whose sources changed, and of every event deleted
+    because its last source went."""
     before: set[str] = set()
-    for chunk in _chunks(changed_ids):
+    for condition in among(connection, event_participants.c.article_id, replaced):
+        connection.execute(delete(event_participants).where(condition))
+    for condition in among(connection, event_sources.c.article_id, replaced):
         before.update(
-            connection.execute(select(event_sources.c.event_id).where(event_sources.c.article_id.in_(chunk))).scalars()
+            connection.execute(delete(event_sources).where(condition).returning(event_sources.c.event_id)).scalars()
         )
-        connection.execute(delete(event_participants).where(event_participants.c.article_id.in_(chunk)))
-        connection.execute(delete(event_sources).where(event_sources.c.article_id.in_(chunk)))
 
     latest: dict[str, Event] = {}
     reports: dict[tuple[str, str], tuple[TaggedArticle, Event]] = {}
@@ -398,18 +432,24 @@ def _write_events(
     )
     # Events that lost a source: gone if no source is left, else one source fewer (a change).
     dropped = sorted(before - set(latest))
-    for chunk in _chunks(dropped):
-        orphan = and_(events.c.id.in_(chunk), ~exists().where(event_sources.c.event_id == events.c.id))
-        deleted = connection.execute(delete(events).where(orphan)).rowcount
-        result.count("event", "delete", deleted)
+    deleted: dict[str, int] = {}
+    for condition in among(connection, events.c.id, dropped):
+        orphan = and_(condition, ~exists().where(event_sources.c.event_id == events.c.id))
+        # A deletion is the event's last change: its version is the revision after the last one
+        # published, so a consumer that orders an event's changes by version sees it last.
+        gone = connection.execute(
+            delete(events).where(orphan).returning(events.c.id, (events.c.revision + 1).label("revision"))
+        )
+        deleted.update({row.id: row.revision for row in gone})
         bumped = connection.execute(
             update(events)
-            .where(events.c.id.in_(chunk))
+            .where(condition)
             .values(revision=events.c.revision + 1, updated_at=now)
             .returning(events.c.id, events.c.revision)
         )
         revisions.update({row.id: row.revision for row in bumped})
-    return revisions
+    result.count("event", "delete", len(deleted))
+    return revisions, deleted
 
 
 def _write_stories(
@@ -432,20 +472,22 @@ def _write_stories(
     return {row.id: row.revision for row in rows}
 
 
-def pending_outbox(connection: Connection, limit: int = 1000) -> list[tuple[int, str]]:
+def pending_outbox(connection: Connection, limit: int = 20) -> list[tuple[int, str]]:
+    """Committed changes not yet published, oldest first, as (outbox row id, one change's JSON),
+    from at most ``limit`` rows (a row holds a batch's changes, one a line; a row written by an
+    earlier release holds one change, which reads the same)."""
     rows = connection.execute(select(outbox.c.id, outbox.c.payload).order_by(outbox.c.id).limit(limit))
-    return [(row.id, row.payload) for row in rows]
+    return [(row.id, line) for row in rows for line in row.payload.splitlines() if line]
 
 
 def forget_outbox(connection: Connection, ids: Sequence[int]) -> None:
-    connection.execute(delete(outbox).where(outbox.c.id.in_(ids)))
+    connection.execute(delete(outbox).where(outbox.c.id.in_(sorted(set(ids)))))
 
 
 def stored_versions(connection: Connection, ids: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
-    for start in range(0, len(ids), 500):
-        chunk = list(ids[start : start + 500])
-        for row in connection.execute(select(articles.c.id, articles.c.version).where(articles.c.id.in_(chunk))):
+    for condition in among(connection, articles.c.id, ids):
+        for row in connection.execute(select(articles.c.id, articles.c.version).where(condition)):
             found[row.id] = row.version
     return found
 

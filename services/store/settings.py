@@ -10,7 +10,7 @@ class StoreSettings(CommonSettings):
         "sqlite:///data/newswire.db",
         description="SQLAlchemy URL: sqlite:///path (embedded default) or postgresql://user@host/db.",
     )
-    store_batch_size: int = Field(100, ge=1, le=10_000)
+    store_batch_size: int = Field(500, ge=1, le=10_000)
     store_block_ms: int = Field(1000, ge=10, description="How long one read waits for new messages.")
     store_claim_idle_s: int = Field(
         60, ge=1, description="Messages pending this long on another consumer are taken over (XAUTOCLAIM)."
@@ -20,9 +20,9 @@ class StoreSettings(CommonSettings):
         0, ge=0, description="When set, trim the events stream by age instead of length: keep this many seconds."
     )
     store_write_path: Literal["executemany", "copy"] = Field(
-        "executemany",
-        description="How batches reach PostgreSQL: multi-row INSERTs, or COPY into a staging table and merge "
-        "(SQLite always uses INSERTs). `make bench-store` compares them.",
+        "copy",
+        description="How batches reach PostgreSQL: binary COPY (new rows straight in, the rest staged and merged), "
+        "or multi-row INSERTs (SQLite always uses INSERTs). `make bench-store` compares them.",
     )
     store_api_port: int = Field(9104, ge=0, le=65535, description="Port of the read API; 0 disables it.")
     store_api_host: str = Field("0.0.0.0", description="Address the read API listens on.")

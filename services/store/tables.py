@@ -69,13 +69,15 @@ article_versions = Table(
 )
 
 # Every feed that carried an article: one article polled from two feeds is one article, two sightings.
+# A feed store knows only from the article's ``feeds`` list (syndication) has no outlet and no first
+# fetch time until a message from that feed itself brings them.
 article_feeds = Table(
     "article_feeds",
     metadata,
     Column("article_id", String(64), ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("feed", String(200), primary_key=True),
-    Column("outlet", String(200), nullable=False),
-    Column("first_fetched_at", DateTime(timezone=True), nullable=False),
+    Column("outlet", String(200)),
+    Column("first_fetched_at", DateTime(timezone=True)),
 )
 
 # The high-volume child tables (mentions, event sources, participants) have no foreign keys: store

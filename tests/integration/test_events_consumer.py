@@ -50,6 +50,24 @@ def test_each_kind_goes_to_its_handler_and_is_acknowledged_after_it(redis_client
     assert consumer.handled == 2
 
 
+def test_a_kind_added_after_this_library_is_acknowledged_and_skipped(redis_client: redis.Redis, namespace: str) -> None:
+    keys = Keys(namespace)
+    seen: list[str] = []
+    consumer = EventsConsumer(redis_client, keys, "indexer", "i1", block_ms=10)
+    consumer.on("event.deleted", lambda c: seen.append(c.id))
+    consumer.ensure_group()
+    newer = Change(event_id="x", kind="event.upserted", id="e0", version="1", committed_at=datetime.now(UTC))
+    redis_client.xadd(keys.events, {"payload": newer.model_dump_json().replace("event.upserted", "event.renamed")})
+    _publish(redis_client, keys, "event.deleted", "e1", version="4")
+
+    _drain(consumer, 3)
+
+    assert seen == ["e1"]
+    assert (consumer.handled, consumer.skipped, consumer.dead_lettered) == (1, 1, 0)
+    assert _pending(redis_client, keys, "indexer") == 0
+    assert redis_client.xlen(consumer.dead_letters) == 0
+
+
 def test_a_failing_handler_is_retried_then_dead_lettered_after_n_deliveries(
     redis_client: redis.Redis, namespace: str
 ) -> None:

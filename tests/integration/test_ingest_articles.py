@@ -111,8 +111,18 @@ def test_zawgyi_feed_arrives_as_unicode_with_its_language_detected(
         f"<link>https://my.example.org/1</link><description>{zawgyi_title}</description></item></channel></rss>"
     ).encode()
     url = server.route("/my.xml", Reply(200, body))
-    make_ingest(redis_url, namespace, [feed("burmese", url)]).poll_all()
+    unicode_url = server.route(
+        "/my-unicode.xml", Reply(200, body.decode().replace(zawgyi_title, unicode_title).encode())
+    )
+    converted = sample("newswire_ingest_zawgyi_converted_total", outlet="Zawgyi Outlet")
+    make_ingest(redis_url, namespace, [feed("burmese", url, outlet="Zawgyi Outlet")]).poll_all()
     [article] = _queued(redis_url, namespace)
     assert article["title"] == unicode_title
     assert article["summary"] == unicode_title
     assert article["language"] == "my"
+    # Counted by outlet: one entry converted. The same story already in Unicode converts nothing.
+    assert sample("newswire_ingest_zawgyi_converted_total", outlet="Zawgyi Outlet") == converted + 1
+    unicode_feed = feed("burmese-unicode", unicode_url, outlet="Unicode Outlet")
+    assert make_ingest(redis_url, namespace, [unicode_feed]).poll_all().articles_unchanged == 1
+    assert sample("newswire_ingest_zawgyi_converted_total", outlet="Unicode Outlet") == 0
+    assert sample("newswire_ingest_zawgyi_converted_total", outlet="Zawgyi Outlet") == converted + 1

@@ -11,6 +11,7 @@ import redis
 
 from services import cli
 from services.common.names import Keys
+from services.ingest.hosts import host_of
 from tests.integration.feedserver import FeedServer, Reply, Request, conditional, items, rss, running
 from tests.integration.ingest_helpers import feed, make_ingest, sample
 
@@ -242,6 +243,89 @@ def test_per_host_concurrency_cap_and_minimum_gap(server: FeedServer, redis_url:
     # The gap is kept between the starts of requests as ingest sends them; what the server sees moves
     # by connection set-up and scheduling, so the span is the firm check.
     assert starts[-1] - starts[0] >= 0.75, starts
+
+
+def test_a_redirect_to_another_host_keeps_that_hosts_politeness(
+    server: FeedServer,
+    redis_url: str,
+    namespace: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with running() as target:  # another host: same address, another port
+        refusing = server.route(
+            "/r.xml",
+            Reply(302, headers={"Location": target.route("/t.xml", Reply(429, b"slow down", {"Retry-After": "120"}))}),
+        )
+        ok = server.route("/ok.xml", Reply(200, rss(items(1))))
+        backoffs = sample("newswire_ingest_host_backoffs_total", outlet="Test Outlet")
+        ingest = make_ingest(redis_url, namespace, [feed("r", refusing, poll_interval_s=60)])
+        assert ingest.poll_all().feeds_failed == 1
+
+        # The host that refused backs off, not the one that redirected to it.
+        now_ms = int(time.time() * 1000)
+        assert 110 <= ingest._hosts.backoff_remaining(host_of(target.url("/")), now_ms) <= 121
+        assert ingest._hosts.backoff_remaining(host_of(ok), now_ms) == 0
+        assert sample("newswire_ingest_host_backoffs_total", outlet="Test Outlet") == backoffs + 1
+        assert 115 <= _due_in(redis.Redis.from_url(redis_url), namespace, "r") <= 121
+        assert make_ingest(redis_url, namespace, [feed("ok", ok)]).poll_all().articles_new == 1
+
+        # Another feed whose redirect leads to the backing-off host is put back before that hop.
+        moved = target.route("/t2.xml", Reply(200, rss(items(1, prefix="t2"))))
+        via = server.route("/r2.xml", Reply(302, headers={"Location": moved}))
+        summary = make_ingest(redis_url, namespace, [feed("r2", via)]).poll_all()
+        assert (summary.feeds, summary.feeds_skipped) == (0, 1)
+        assert len(server.hits("/r2.xml")) == 1 and target.hits("/t2.xml") == []
+        assert 110 <= _due_in(redis.Redis.from_url(redis_url), namespace, "r2") <= 121
+        # `newswire feeds check` says so rather than fail with a traceback.
+        registry = _registry(monkeypatch, redis_url, namespace, via)
+        assert cli.main(["feeds", "check", via, "--feeds", str(registry)]) == 1
+        assert f"{host_of(moved)} is busy or asked us to slow down" in capsys.readouterr().out
+        assert target.hits("/t2.xml") == []
+
+
+def test_redirect_hops_share_the_concurrency_cap_of_the_host_they_reach(
+    server: FeedServer, redis_url: str, namespace: str
+) -> None:
+    def slow(request: Request) -> Reply:
+        return Reply(200, rss(items(1, prefix=request.path.strip("/"))), delay_s=0.3)
+
+    with running() as target:
+        direct = [feed(f"d{i}", target.route(f"/d{i}.xml", slow)) for i in range(2)]
+        via = [
+            feed(
+                f"v{i}", server.route(f"/v{i}.xml", Reply(302, headers={"Location": target.route(f"/w{i}.xml", slow)}))
+            )
+            for i in range(2)
+        ]
+        ingest = make_ingest(redis_url, namespace, direct + via, ingest_host_concurrency=2, ingest_workers=4)
+        assert ingest.poll_all().articles_new == 4
+        # Two feeds on the target's own host and two that reach it by redirect: two at a time there.
+        assert target.max_concurrent == 2
+        assert [r.path for r in target.requests if r.path.startswith("/w")]
+
+
+def test_a_redirect_chain_back_to_its_own_host_does_not_wait_for_itself(
+    server: FeedServer, redis_url: str, namespace: str
+) -> None:
+    with running() as target:
+        final = server.route("/home.xml", Reply(200, rss(items(1))))
+        away = target.route("/away.xml", Reply(308, headers={"Location": final}))
+        start = server.route("/start.xml", Reply(301, headers={"Location": away}))
+        # One request at a time per host, and a gap longer than the whole poll may wait for a slot:
+        # a chain that took a second slot on a host it already holds could not finish.
+        ingest = make_ingest(
+            redis_url, namespace, [feed("chain", start)], ingest_host_concurrency=1, ingest_host_gap_s=120
+        )
+        summary = ingest.poll_all()
+        assert (summary.feeds, summary.articles_new) == (1, 1)
+        assert [len(server.hits("/start.xml")), len(target.hits("/away.xml")), len(server.hits("/home.xml"))] == [
+            1,
+            1,
+            1,
+        ]
+        # Every hop was permanent: the feed moved to where the chain ended.
+        assert ingest.schedule.state("chain").url == final
 
 
 def test_schedule_gauges_count_due_overdue_and_broken_feeds(server: FeedServer, redis_url: str, namespace: str) -> None:

@@ -12,6 +12,7 @@ from services.common.names import GROUP_STORE, Keys
 from services.common.schema import Change
 from services.store import database
 from services.store.consumer import TaggedConsumer
+from services.store.errors import SchemaOutOfDateError
 from services.store.repository import article_count, mention_count, pending_outbox, upsert_batch
 from services.store.service import Store
 from services.store.tables import articles, mentions
@@ -39,7 +40,7 @@ def test_migrations_run_up_down_and_up_again(db_url: str) -> None:
     database.downgrade(engine, "base")
     assert database.current_revision(engine) is None
     assert not {"articles", "mentions", "outbox"} & set(inspect(engine).get_table_names())
-    with pytest.raises(database.SchemaOutOfDateError, match="newswire migrate"):
+    with pytest.raises(SchemaOutOfDateError, match="newswire migrate"):
         database.check_schema(engine)
 
     database.upgrade(engine)

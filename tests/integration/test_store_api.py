@@ -42,6 +42,8 @@ def _seed(engine: Engine) -> None:
             update={
                 "outlet": "Outlet A" if n % 2 else "Outlet B",
                 "feed": "feed-a" if n % 2 else "feed-b",
+                # Syndication: article 12 is also carried by a wire feed store has not read from.
+                "feeds": ["feed-b", "wire"] if n == 12 else [],
                 "language": "en" if n < 10 else "my",
                 "published_at": BASE_TIME.replace(hour=n),
             }
@@ -118,7 +120,11 @@ def test_an_article_comes_with_its_mentions_events_feeds_and_versions(client: Te
     body = client.get(f"/v1/articles/{article(12).id}").json()
     assert [m["entity_id"] for m in body["mentions"]] == ["entity:Naw Bu", "entity:Myitkyina"]
     assert {e["event_id"]: e["counts"]["killed"] for e in body["events"]} == {"event:arrests": None, "event:clash": 12}
-    assert body["feeds"][0]["feed"] == "feed-b" and body["versions"] == [article(12).version]
+    assert body["feeds"] == [
+        {"feed": "feed-b", "outlet": "Outlet B", "first_fetched_at": "2024-11-21T16:40:00Z"},
+        {"feed": "wire", "outlet": None, "first_fetched_at": None},
+    ]
+    assert body["versions"] == [article(12).version]
     missing = client.get("/v1/articles/no-such-article")
     assert missing.status_code == 404 and "no article" in missing.json()["detail"]
 

@@ -140,6 +140,10 @@ def test_a_new_version_replaces_its_reports_and_moves_its_story(engine: Engine, 
     assert story == "story:new"
     assert list(versions.scalars()) == [article(1, "v1").version, article(1, "v2").version]
     assert {("story.updated", "story:old", "2"), ("story.updated", "story:new", "1")} <= _kinds(result.changes)
+    # The event's deletion is announced, one revision past its last upsert, and only once.
+    assert ("event.deleted", "event:clash", "2") in _kinds(result.changes)
+    assert [c.kind for c in _changes(engine)].count("event.deleted") == 1
+    assert not any(c.kind == "event.upserted" and c.id == "event:clash" for c in result.changes)
 
 
 def test_every_feed_that_carried_an_article_is_recorded(engine: Engine, path: WritePath) -> None:
@@ -155,6 +159,61 @@ def test_every_feed_that_carried_an_article_is_recorded(engine: Engine, path: Wr
         feeds = connection.execute(select(article_feeds.c.feed).order_by(article_feeds.c.feed)).scalars().all()
     assert feeds == ["other-feed", "test-feed"]
     assert _count(engine, articles) == 1
+
+
+def _feeds(engine: Engine) -> list[tuple[str, str | None, bool]]:
+    """(feed, outlet, whether a first fetch time is known) of every sighting, by feed."""
+    query = select(article_feeds.c.feed, article_feeds.c.outlet, article_feeds.c.first_fetched_at.is_not(None))
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(query.order_by(article_feeds.c.feed))]
+
+
+def test_the_feeds_an_article_lists_are_recorded_and_filled_in_when_they_deliver_it(
+    engine: Engine, path: WritePath
+) -> None:
+    syndicated = article(1).model_copy(update={"feeds": ["test-feed", "wire-feed", "mirror-feed"]})
+    with engine.begin() as connection:
+        first = upsert_batch(connection, [tagged(syndicated)], path)
+    assert _feeds(engine) == [
+        ("mirror-feed", None, False),
+        ("test-feed", "Test Outlet", True),
+        ("wire-feed", None, False),
+    ]
+    assert first.upserts[("article_feed", "insert")] == 3
+
+    with engine.begin() as connection:  # redelivered: nothing changes
+        again = upsert_batch(connection, [tagged(syndicated)], path)
+    assert ("article_feed", "insert") not in again.upserts
+    # The wire's own copy, fetched later: the same content, one article; the wire's sighting is completed.
+    wire = syndicated.model_copy(
+        update={"feed": "wire-feed", "outlet": "Wire", "fetched_at": BASE_TIME.replace(hour=18)}
+    )
+    with engine.begin() as connection:
+        result = upsert_batch(connection, [tagged(wire)], path)
+    assert result.changes == []
+    assert _feeds(engine) == [
+        ("mirror-feed", None, False),
+        ("test-feed", "Test Outlet", True),
+        ("wire-feed", "Wire", True),
+    ]
+    assert _count(engine, articles) == 1
+
+
+def test_migrating_from_revision_0003_keeps_feeds_and_going_back_drops_the_unknown_ones(db_url: str) -> None:
+    engine = database.make_engine(db_url)
+    database.upgrade(engine, "0003")
+    with engine.begin() as connection:
+        upsert_batch(connection, [tagged(article(1))])
+    database.upgrade(engine)
+    assert _feeds(engine) == [("test-feed", "Test Outlet", True)]
+    with engine.begin() as connection:
+        upsert_batch(connection, [tagged(article(1, "v2", fetched_offset_s=5).model_copy(update={"feeds": ["wire"]}))])
+    assert _feeds(engine) == [("test-feed", "Test Outlet", True), ("wire", None, False)]
+
+    database.downgrade(engine, "0003")
+    assert _feeds(engine) == [("test-feed", "Test Outlet", True)]
+    database.upgrade(engine)
+    engine.dispose()
 
 
 def test_migrating_from_the_previous_revision_keeps_and_backfills_articles(db_url: str) -> None:

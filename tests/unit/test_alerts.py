@@ -93,9 +93,11 @@ def test_every_alert_has_a_firing_and_a_quiet_unit_test() -> None:
 
 def test_the_operator_hears_about_every_failure_the_issue_names() -> None:
     """Feeds not polled on time, broken feeds rising, the extract backlog growing, tasks failing or
-    dead-lettered, store lag, no extract worker alive, end-to-end latency too high."""
+    dead-lettered, store lag, no extract worker alive, end-to-end latency too high; and (issue 3's
+    gauge) feeds that stay overdue."""
     assert {
         "IngestFeedsNotPolled",
+        "IngestFeedsOverdue",
         "IngestFeedFailuresRising",
         "ExtractBacklogGrowing",
         "ExtractTasksFailing",
@@ -106,6 +108,9 @@ def test_the_operator_hears_about_every_failure_the_issue_names() -> None:
     } <= _alerts()
     no_worker = next(rule for rule in _rules() if rule.get("alert") == "ExtractNoWorkerAlive")
     assert 'up{job="extract"}' in no_worker["expr"]
+    overdue = next(rule for rule in _rules() if rule.get("alert") == "IngestFeedsOverdue")
+    # Every replica reports the one shared schedule: max, not sum, or two replicas double the count.
+    assert overdue["expr"].startswith("max(newswire_ingest_feeds_overdue)")
 
 
 def test_every_alert_has_a_runbook_entry() -> None:

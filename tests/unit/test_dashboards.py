@@ -102,6 +102,29 @@ def test_overview_shows_what_the_issue_asks_for() -> None:
         assert metric in exprs
 
 
+def test_ingest_dashboard_shows_the_schedule_and_feed_health() -> None:
+    """Feeds due, overdue and broken, the schedule lag, articles per outlet, and Zawgyi conversions
+    (issue 3's later metrics)."""
+    exprs = [t["expr"] for panel in panels(dashboards()["newswire-ingest.json"]) for t in panel["targets"]]
+    named = set().union(*(metric_names(expr) for expr in exprs))
+    assert {
+        "newswire_ingest_feeds_due",
+        "newswire_ingest_feeds_overdue",
+        "newswire_ingest_feeds_broken",
+        "newswire_ingest_schedule_lag_seconds_bucket",
+        "newswire_ingest_feeds_marked_broken_total",
+        "newswire_ingest_zawgyi_converted_total",
+    } <= named
+    # Every replica reports the one shared schedule: summing the replicas would multiply the feeds.
+    for gauge in ("feeds_due", "feeds_overdue", "feeds_broken"):
+        [expr] = [e for e in exprs if f"newswire_ingest_{gauge}{{" in e]
+        assert expr.startswith("max("), expr
+    per_outlet = [e for e in exprs if "newswire_ingest_articles_total" in e and "by (outlet)" in e]
+    assert per_outlet, "no panel shows articles per outlet"
+    for expr in per_outlet:
+        assert 'result=~"new|changed"' in expr, expr
+
+
 def test_drill_downs_filter_by_instance() -> None:
     for uid in DRILL_DOWNS:
         board = dashboards()[f"{uid}.json"]

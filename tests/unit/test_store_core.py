@@ -2,18 +2,21 @@
 the events consumer's parsing."""
 
 import datetime as dt
+import gc
 import json
 import uuid
 from datetime import UTC
 
 import pytest
 
+from services.common.events_consumer import UnknownKind
 from services.common.events_consumer import _parse as parse_change
 from services.common.schema import Change, TaggedArticle
 from services.store.consumer import Message
-from services.store.queries import BadCursorError, decode_cursor, encode_cursor
+from services.store.errors import BadCursorError
+from services.store.queries import decode_cursor, encode_cursor
 from services.store.repository import _merge_entities
-from services.store.service import parse
+from services.store.service import collector_paused, parse
 from tests.factories import article, entity, rich, tagged
 
 
@@ -77,5 +80,18 @@ def test_the_consumer_library_reads_changes_and_says_why_it_cannot() -> None:
     )
     assert parse_change({"payload": change.model_dump_json()}) == change
     assert parse_change({}) == "no payload field"
-    wrong = json.dumps({**json.loads(change.model_dump_json()), "kind": "story.deleted"})
+    # A kind the contract gained later is no error: the consumer skips it (see EventsConsumer).
+    newer = json.dumps({**json.loads(change.model_dump_json()), "kind": "story.deleted"})
+    assert parse_change({"payload": newer}) == UnknownKind("story.deleted")
+    wrong = json.dumps({**json.loads(change.model_dump_json()), "kind": 5})
     assert str(parse_change({"payload": wrong})).startswith("invalid change: ('kind',)")
+
+
+def test_the_collector_is_paused_only_while_a_batch_is_handled() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("the batch failed")
+    assert gc.isenabled()  # a failed batch leaves the collector on as well
