@@ -16,9 +16,12 @@ from services.extract.onnx_tagger import OnnxTagger
 
 GOLD = Path(__file__).resolve().parents[1] / "gold"
 FLOORS = {
-    "linking": {"precision": 1.0, "recall": 0.97},
+    "linking": {"precision": 1.0, "recall": 1.0},
     "event_type": {"precision": 0.95, "recall": 0.95},
-    "event_place": {"precision": 0.95, "recall": 0.91},
+    # 0.95 / 0.91 with spaCy as the offline NER. Newswire's own model tags "Special Region 1" in the AP
+    # article, a place spaCy missed, so "the KIA has launched numerous attacks since late September
+    # against ... the NDA-K" there becomes an armed clash: a real event the gold set does not list.
+    "event_place": {"precision": 0.91, "recall": 0.91},
     "event_date": {"precision": 0.95, "recall": 0.95},
     "event_merge": {"precision": 1.0, "recall": 1.0},
     "story": {"precision": 1.0, "recall": 1.0},
@@ -43,7 +46,7 @@ def test_quality_floor(scores: dict[str, Any], measure: str) -> None:
 
 
 def test_counts_floor(scores: dict[str, Any]) -> None:
-    assert scores["counts_found"] >= 0.9
+    assert scores["counts_found"] >= 0.94
 
 
 def test_eval_says_what_is_wrong_with_a_gold_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
