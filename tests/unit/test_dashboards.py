@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client.metrics import MetricWrapperBase
 
+import services.ingest.metrics
 from tests.observability import (
     DASHBOARDS,
+    SAMPLE_SUFFIXES,
     dashboards,
     declared_samples,
     metric_names,
@@ -123,6 +126,22 @@ def test_ingest_dashboard_shows_the_schedule_and_feed_health() -> None:
     assert per_outlet, "no panel shows articles per outlet"
     for expr in per_outlet:
         assert 'result=~"new|changed"' in expr, expr
+
+
+def test_every_ingest_metric_is_on_the_ingest_dashboard() -> None:
+    """An operator who reads a metric's name in the runbook finds it in the drill-down (host backoffs,
+    moved feeds, article pages, fetch and parse time and bytes were once declared and shown nowhere)."""
+    shown = set().union(
+        *(metric_names(t["expr"]) for panel in panels(dashboards()["newswire-ingest.json"]) for t in panel["targets"])
+    )
+    missing = []
+    for value in vars(services.ingest.metrics).values():
+        if isinstance(value, MetricWrapperBase):
+            for family in value.describe():
+                samples = {family.name + suffix for suffix in SAMPLE_SUFFIXES[family.type]}
+                if not samples & shown:
+                    missing.append(family.name)
+    assert not missing, f"ingest metrics on no panel of its dashboard: {sorted(missing)}"
 
 
 def test_drill_downs_filter_by_instance() -> None:
