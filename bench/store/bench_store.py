@@ -3,20 +3,24 @@ PostgreSQL and SQLite, against a baseline of one transaction per article measure
 
     make bench-store            (or: .venv/bin/python bench/store/bench_store.py [--articles N])
 
-The batched side runs store exactly as deployed, at batch size ``--batch`` (default 500, store's
-own default NEWSWIRE_STORE_BATCH_SIZE). On PostgreSQL both write paths are measured:
+The batched side runs store exactly as deployed, at batch size ``--batch`` (default: store's
+own default NEWSWIRE_STORE_BATCH_SIZE, 1000). On PostgreSQL both write paths are measured:
 ``executemany`` (multi-row INSERT ... ON CONFLICT) and ``copy``, the default (binary COPY: new rows
 straight into their tables, the rest into a staging table and one INSERT ... SELECT ... ON CONFLICT).
 The baseline is the same store with a batch of one: one transaction per article. Each article
 carries a realistic load: a 2,000-character body, 12 mentions, 6 entities with aliases, an event
 shared with three other articles (so sources merge), and a story shared with nine others.
 
+
+A last PostgreSQL figure runs ``--replicas`` (2) store processes in one consumer group, as
+``docker compose up --scale store=2`` does: one store process uses one core, and this machine has two.
 Each measurement runs ``--repeat`` times (3), each on a fresh database, and reports the median run.
 The last line of output is one JSON object with every figure and the ratios against the baseline.
 """
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import sys
@@ -37,6 +41,7 @@ from services.store import database
 from services.store.bulk import WritePath
 from services.store.consumer import TaggedConsumer
 from services.store.service import Store
+from services.store.settings import StoreSettings
 from services.store.tables import articles
 
 REDIS_URL = os.environ.get("NEWSWIRE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -164,7 +169,20 @@ class Database:
                 admin.execute(f'DROP DATABASE IF EXISTS "{self._name}" WITH (FORCE)')
 
 
-def through_store(kind: str, messages: list[str], batch: int, path: WritePath) -> dict[str, Any]:
+def _replica(url: str, namespace: str, name: str, batch: int, path: WritePath, go: Any) -> None:
+    """One store process of a group, as ``--scale store=N`` runs them: its own engine and Redis client."""
+    client = redis.Redis.from_url(REDIS_URL)
+    engine = database.make_engine(url)
+    keys = Keys(namespace)
+    consumer = TaggedConsumer(client, keys, GROUP_STORE, name, batch, block_ms=10, claim_idle_ms=600_000)
+    store = Store(engine, client, consumer, keys, events_maxlen=10_000_000, write_path=path)
+    go.wait()
+    while store.step(threading.Event()):
+        pass
+    engine.dispose()
+
+
+def through_store(kind: str, messages: list[str], batch: int, path: WritePath, replicas: int = 1) -> dict[str, Any]:
     client = redis.Redis.from_url(REDIS_URL)
     keys = Keys(f"nwbench-{uuid.uuid4().hex[:10]}")
     try:
@@ -175,12 +193,31 @@ def through_store(kind: str, messages: list[str], batch: int, path: WritePath) -
         with Database(kind) as engine:
             consumer = TaggedConsumer(client, keys, GROUP_STORE, "bench", batch, block_ms=10, claim_idle_ms=600_000)
             consumer.ensure_group()
-            store = Store(engine, client, consumer, keys, events_maxlen=10_000_000, write_path=path)
-            stop = threading.Event()
-            started = time.perf_counter()
-            while store.step(stop):
-                pass
-            seconds = time.perf_counter() - started
+            if replicas == 1:
+                store = Store(engine, client, consumer, keys, events_maxlen=10_000_000, write_path=path)
+                stop = threading.Event()
+                started = time.perf_counter()
+                while store.step(stop):
+                    pass
+                seconds = time.perf_counter() - started
+            else:
+                # Processes, each with its share of the two cores; timed from when all are ready.
+                context = multiprocessing.get_context("fork")
+                go = context.Event()
+                url = engine.url.render_as_string(hide_password=False)
+                group = [
+                    context.Process(target=_replica, args=(url, keys.namespace, f"bench-{n}", batch, path, go))
+                    for n in range(replicas)
+                ]
+                for process in group:
+                    process.start()
+                time.sleep(1.0)  # imports done, engines made
+                started = time.perf_counter()
+                go.set()
+                for process in group:
+                    process.join()
+                seconds = time.perf_counter() - started
+                assert all(p.exitcode == 0 for p in group), "a store replica failed"
             with engine.connect() as connection:
                 stored = connection.execute(select(func.count()).select_from(articles)).scalar_one()
             assert stored == len(messages), f"stored {stored} of {len(messages)}"
@@ -192,17 +229,20 @@ def through_store(kind: str, messages: list[str], batch: int, path: WritePath) -
     return {
         "articles": len(messages),
         "batch": batch,
+        "replicas": replicas,
         "seconds": round(seconds, 3),
         "articles_per_s": round(len(messages) / seconds, 1),
         "changes_published": published,
     }
 
 
-def median_of(repeat: int, kind: str, messages: list[str], batch: int, path: WritePath) -> dict[str, Any]:
+def median_of(
+    repeat: int, kind: str, messages: list[str], batch: int, path: WritePath, replicas: int = 1
+) -> dict[str, Any]:
     """The run with the median rate of ``repeat`` runs, with every run's rate beside it: on a shared
     machine one run can be 10 % off either way."""
     runs = sorted(
-        (through_store(kind, messages, batch, path) for _ in range(repeat)), key=lambda r: r["articles_per_s"]
+        (through_store(kind, messages, batch, path, replicas) for _ in range(repeat)), key=lambda r: r["articles_per_s"]
     )
     median = runs[len(runs) // 2]
     median["runs_articles_per_s"] = [r["articles_per_s"] for r in runs]
@@ -213,12 +253,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", type=int, default=4000, help="articles for each batched measurement")
     parser.add_argument("--baseline-articles", type=int, default=300, help="articles for each baseline")
-    parser.add_argument("--batch", type=int, default=500, help="NEWSWIRE_STORE_BATCH_SIZE of the batched side")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=StoreSettings.model_fields["store_batch_size"].default,
+        help="NEWSWIRE_STORE_BATCH_SIZE of the batched side (default: store's own)",
+    )
     parser.add_argument(
         "--repeat",
         type=int,
         default=3,
         help="runs of each measurement, each on a fresh database; the median is reported",
+    )
+    parser.add_argument(
+        "--replicas", type=int, default=2, help="store processes in one consumer group for the last PostgreSQL figure"
     )
     args = parser.parse_args()
 
@@ -233,6 +281,17 @@ def main() -> None:
             batched["ratio_vs_baseline"] = round(batched["articles_per_s"] / baseline["articles_per_s"], 1)
             figures[f"batched_{path}"] = batched
             print(f"{kind} {path}: {batched['articles_per_s']} articles/s", file=sys.stderr)
+        if kind == "postgresql" and args.replicas > 1:
+            # Both cores: store replicas in one consumer group, as `docker compose up --scale store=N`.
+            group = median_of(
+                args.repeat, kind, payloads(args.articles * args.replicas, 4), args.batch, "copy", args.replicas
+            )
+            group["ratio_vs_baseline"] = round(group["articles_per_s"] / baseline["articles_per_s"], 1)
+            group["ratio_vs_one_replica"] = round(
+                group["articles_per_s"] / figures["batched_copy"]["articles_per_s"], 2
+            )
+            figures["batched_copy_replicas"] = group
+            print(f"{kind} copy, {args.replicas} replicas: {group['articles_per_s']} articles/s", file=sys.stderr)
         results[kind] = figures
     pg = results["postgresql"]
     best = max(("executemany", "copy"), key=lambda p: pg[f"batched_{p}"]["articles_per_s"])
@@ -243,6 +302,7 @@ def main() -> None:
         "postgresql_copy_vs_executemany": round(
             pg["batched_copy"]["articles_per_s"] / pg["batched_executemany"]["articles_per_s"], 2
         ),
+        "postgresql_replicas_articles_per_s": pg.get("batched_copy_replicas", {}).get("articles_per_s"),
         "sqlite_articles_per_s": results["sqlite"]["batched_executemany"]["articles_per_s"],
         "sqlite_ratio_vs_baseline": results["sqlite"]["batched_executemany"]["ratio_vs_baseline"],
         "targets": {"postgresql_ratio_vs_baseline": 20, "articles_per_s": 2000},

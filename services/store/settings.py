@@ -10,7 +10,13 @@ class StoreSettings(CommonSettings):
         "sqlite:///data/newswire.db",
         description="SQLAlchemy URL: sqlite:///path (embedded default) or postgresql://user@host/db.",
     )
-    store_batch_size: int = Field(500, ge=1, le=10_000)
+    store_batch_size: int = Field(
+        1000,
+        ge=1,
+        le=10_000,
+        description="Most tagged messages read, and upserted in one transaction, at a time (1 to 10000): "
+        "fewer when fewer wait.",
+    )
     store_block_ms: int = Field(1000, ge=10, description="How long one read waits for new messages.")
     store_claim_idle_s: int = Field(
         60, ge=1, description="Messages pending this long on another consumer are taken over (XAUTOCLAIM)."

@@ -56,7 +56,7 @@ def test_extract_defaults() -> None:
 def test_store_defaults() -> None:
     settings = load(StoreSettings)
     assert settings.db_url == "sqlite:///data/newswire.db"
-    assert (settings.store_batch_size, settings.store_block_ms, settings.store_claim_idle_s) == (500, 1000, 60)
+    assert (settings.store_batch_size, settings.store_block_ms, settings.store_claim_idle_s) == (1000, 1000, 60)
     assert (settings.events_maxlen, settings.store_consumer_name, settings.auto_migrate) == (1_000_000, None, True)
     assert settings.store_metrics_port == 9103
 
