@@ -74,11 +74,13 @@ bench-extract: setup  ## articles/s and peak memory per extract worker, per NER 
 NER_DATA ?= ../shared/data/ner
 NER_MODEL := services/extract/models/newswire-ner
 NER_BUILD := build/ner
+# More options for train.py: `make train-ner NER_FLAGS=--no-btc` trains without the Broad Twitter Corpus.
+NER_FLAGS ?=
 .PHONY: train-ner eval-ner bench-ner
 
 train-ner: setup  ## train Newswire's NER model on shared/data/ner + silver Myanmar data (CPU, ~25 min on 2 cores) and export it into the repo
 	$(PY) -m pip install --quiet -e ".[ner-train]"
-	$(PY) -m services.extract.ner_model.train --data $(NER_DATA) --out $(NER_BUILD)/checkpoint --seed 7 --epochs 4 --silver 300
+	$(PY) -m services.extract.ner_model.train --data $(NER_DATA) --out $(NER_BUILD)/checkpoint --seed 7 --epochs 4 --silver 300 $(NER_FLAGS)
 	$(PY) -m services.extract.ner_model.export $(NER_BUILD)/checkpoint $(NER_MODEL) --work $(NER_BUILD)/onnx
 	$(PY) -m services.extract.ner_model.evaluate --data $(NER_DATA) --split dev
 
