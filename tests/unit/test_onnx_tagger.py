@@ -100,8 +100,10 @@ class _RuleSession:
         vocab = tagger._tokenizer.get_vocab()
         self.begin = vocab["my"]
         self.inside = [vocab[p] for p in ("##it", "##ky", "##ina")]
+        self.masks: list[np.ndarray] = []
 
     def run(self, names: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        self.masks.append(feeds["attention_mask"])
         ids = feeds["input_ids"]
         logits = np.zeros((*ids.shape, 7), dtype=np.float32)
         logits[..., 0] = 5.0
@@ -123,6 +125,22 @@ def test_windows_overlap_and_each_entity_is_reported_once_with_exact_spans() -> 
     assert [(m.start, m.end, m.text, m.label) for m in mentions] == [
         (s, s + len("Myitkyina"), "Myitkyina", "LOC") for s in starts
     ]
+
+
+def test_no_padding_is_run_through_the_model() -> None:
+    """The last window, shorter than the others, runs at its own length: padding costs as much as text."""
+    tagger = OnnxTagger(MODEL_DIR, stride=4, min_score=0.5, threads=1, max_length=16)
+    session = tagger._session = _RuleSession(tagger)
+    text = " ".join(f"the road from Myitkyina to town {i} was closed" for i in range(12)) + " near Myitkyina"
+    windows = tagger.windows(text)
+    assert windows["attention_mask"][-1].sum() < 16, "the test needs a short last window"
+
+    mentions = tagger.tag(text, "body")
+
+    assert [len(mask) for mask in session.masks] == [len(windows["input_ids"]) - 1, 1]
+    assert all(mask.all() for mask in session.masks)
+    assert sum(len(mask[0]) for mask in session.masks[1:]) == windows["attention_mask"][-1].sum()
+    assert mentions[-1].text == "Myitkyina" and mentions[-1].end == len(text)
 
 
 def test_long_text_through_the_real_model_gives_exact_non_overlapping_spans(tagger: OnnxTagger) -> None:
