@@ -42,8 +42,10 @@ def child(backend: str, data: Path, count: int, threads: int) -> dict[str, float
     started = time.perf_counter()
     if backend == "newswire":
         from services.extract.onnx_tagger import OnnxTagger
+        from services.extract.settings import ExtractSettings
 
-        tagger = OnnxTagger(stride=64, threads=threads)
+        # The overlap the extract worker uses (NEWSWIRE_NER_STRIDE's default).
+        tagger = OnnxTagger(stride=ExtractSettings.model_fields["ner_stride"].default, threads=threads)
     else:
         from services.extract.taggers import SpacyTagger
 

@@ -200,13 +200,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from services.common import logs
     from services.evaluation import load_gold, run, score, table
     from services.extract.encoder import Encoder
+    from services.extract.settings import ExtractSettings
     from services.extract.taggers import ModelLoadError, load_tagger
 
     logs.setup("eval", "WARNING", "text")
     folder = Path(args.gold)
     gold = load_gold(folder)  # a GoldError is a NewswireError: main() reports it
     try:
-        tagger = load_tagger(args.backend, args.model or "", fallback=False, stride=64, min_score=0.5)
+        settings = ExtractSettings()  # the window overlap and score floor the worker would use
+        tagger = load_tagger(
+            args.backend, args.model or "", fallback=False, stride=settings.ner_stride, min_score=settings.ner_min_score
+        )
     except ModelLoadError as exc:
         print(f"newswire eval: {exc}", file=sys.stderr)
         return 2

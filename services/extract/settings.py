@@ -20,7 +20,7 @@ class ExtractSettings(CommonSettings):
         description="Fall back to Newswire's own offline model (shipped) when the transformers model fails to load.",
     )
     ner_stride: int = Field(
-        64, ge=0, description="Tokens of overlap between windows of a text longer than the model's limit."
+        32, ge=0, description="Tokens of overlap between windows of a text longer than the model's limit."
     )
     ner_min_score: float = Field(0.5, ge=0, le=1)
     extract_concurrency: int = Field(1, ge=1, description="Worker processes (each loads the model once).")

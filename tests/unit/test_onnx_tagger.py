@@ -68,6 +68,19 @@ def test_decode(labels: list[str], words: list[int | None], spans: list[tuple[in
     assert all(0.5 < score <= 1 for *_, score in found)
 
 
+def test_a_borderline_begin_after_its_own_type_continues_the_name() -> None:
+    # "Aung San Suu Kyi" with "San" at B-PER 0.61, I-PER 0.37: one person, not "Aung" + "San Suu Kyi".
+    probs = _probs(["B-PER", "B-PER", "I-PER"])
+    probs[1] = [0.02, 0.61, 0.37, 0, 0, 0, 0]
+    assert [(a, b, kind) for a, b, kind, _ in decode(probs, LABELS, [0, 1, 2])] == [(0, 3, "PER")]
+    # A confident begin still starts a second name, and a borderline one of another type does too.
+    probs[1] = [0.02, 0.9, 0.08, 0, 0, 0, 0]
+    assert len(decode(probs, LABELS, [0, 1, 2])) == 2
+    probs[1] = [0.02, 0, 0, 0, 0, 0.61, 0.37]
+    probs[2] = [0.02, 0, 0, 0, 0, 0.08, 0.9]
+    assert [kind for *_, kind, _ in decode(probs, LABELS, [0, 1, 2])] == ["PER", "LOC"]
+
+
 def test_decode_leaves_out_pieces_more_likely_outside() -> None:
     probs = _probs(["B-LOC", "O"])
     probs[0] = [0.55, 0, 0, 0, 0, 0.45, 0]  # a place at 45 %: outside wins

@@ -49,7 +49,7 @@ def test_extract_defaults() -> None:
         "dslim/bert-base-NER",
         True,
     )
-    assert (settings.ner_stride, settings.ner_min_score, settings.extract_concurrency) == (64, 0.5, 1)
+    assert (settings.ner_stride, settings.ner_min_score, settings.extract_concurrency) == (32, 0.5, 1)
     assert (settings.extract_max_retries, settings.tagged_maxlen, settings.extract_metrics_port) == (5, 100_000, 9102)
 
 
