@@ -78,20 +78,25 @@ def clean(text: str, label: str = "") -> str:
     return name.strip()
 
 
+# Characters a tagged span can carry at its edges and a name never starts with; a name may end
+# with a full stop ("Co.", "Jr."), so it is kept at the end.
+_EDGE = " \t\n.,;:!?\"“”()[]'’‘-–—"
+_END_EDGE = _EDGE.replace(".", "")
+
+
 def name_bounds(text: str, start: int, end: int, label: str) -> tuple[int, int] | None:
     """The character span of the name inside a tagged span ``text[start:end]``: surrounding
     punctuation, a trailing possessive and (for people) leading titles left out, as ``clean`` leaves
     them out of the name; None when nothing with a capital letter remains. A tagger's windows and word
     pieces end spans at piece edges ("KIA’", "Col. Naw Bu"); news text names never need those."""
-    edge = " \t\n.,;:!?\"“”()[]'’‘-–—"
-    while start < end and text[start] in edge:
+    while start < end and text[start] in _EDGE:
         start += 1
-    while end > start and text[end - 1] in edge.replace(".", ""):
+    while end > start and text[end - 1] in _END_EDGE:
         end -= 1
     possessive = _POSSESSIVE_RE.search(text[start:end])
     if possessive and end - start > len(possessive.group()):
         end = start + possessive.start()
-    while end > start and text[end - 1] in edge.replace(".", ""):
+    while end > start and text[end - 1] in _END_EDGE:
         end -= 1
     if label == "PER":
         title = _TITLE_RE.match(text[start:end])

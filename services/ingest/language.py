@@ -50,11 +50,6 @@ def from_zawgyi(text: str) -> tuple[str, bool]:
     return converted, True
 
 
-def to_unicode(text: str) -> str:
-    """``text`` with Zawgyi-encoded Burmese converted to Unicode; anything else unchanged."""
-    return from_zawgyi(text)[0]
-
-
 def _identifier() -> Any:
     with _lock:
         if "langid" not in _loaded:

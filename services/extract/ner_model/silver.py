@@ -21,11 +21,9 @@ import json
 import random
 import re
 from collections.abc import Callable
-from pathlib import Path
 
+from services.extract.gazetteer import DATA as _DATA
 from services.extract.ner_model.corpora import Document, Sentence
-
-_DATA = Path(__file__).resolve().parent.parent / "data"
 
 # Organisations of the Myanmar news domain: (name, acronym or "").
 ORGANISATIONS = [
